@@ -1,0 +1,113 @@
+"""Planned costs: 年度経費（LCC） per measure and the うち一般財源 figures."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from initiatives.models import fiscal_year_range_check
+
+
+class PlannedCost(models.Model):
+    """年度経費（LCC）（計画値） of one measure in one fiscal year, in 千円.
+
+    ``amount`` is None where the plan prints "－" (no cost planned), which the
+    portal keeps apart from 0 (planned, but paid from elsewhere).
+    """
+
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.CASCADE, related_name="planned_costs", verbose_name=_("個別施策")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    amount = models.BigIntegerField(_("経費（千円）"), null=True, blank=True, validators=[MinValueValidator(0)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("年度経費（LCC）")
+        verbose_name_plural = _("年度経費（LCC）")
+        ordering = ["measure", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "fiscal_year"],
+                name="planned_cost_one_per_year",
+                violation_error_message=_("この施策のこの年度の経費は既にあります。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="planned_cost_not_negative",
+                violation_error_message=_("経費に負の数は入力できません。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "planned_cost_year_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.measure} {self.fiscal_year}"
+
+    def clean(self):
+        if self.measure_id:
+            self.measure.plan.check_fiscal_year(self.fiscal_year)
+
+
+class GeneralFundPlan(models.Model):
+    """うち一般財源（計画値）, in 千円.
+
+    The plan publishes it per 基本方針 per year only (図表2-4-1), so a row is
+    for a policy, or, once a department records a finer breakdown, for one
+    measure of that policy. Roll-ups add up whatever rows there are.
+    """
+
+    policy = models.ForeignKey(
+        "initiatives.Policy", models.CASCADE, related_name="general_fund_plans", verbose_name=_("基本方針")
+    )
+    measure = models.ForeignKey(
+        "initiatives.Measure",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="general_fund_plans",
+        verbose_name=_("個別施策"),
+        help_text=_("空欄なら基本方針全体の額です。"),
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    amount = models.BigIntegerField(_("うち一般財源（千円）"), validators=[MinValueValidator(0)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("うち一般財源（計画値）")
+        verbose_name_plural = _("うち一般財源（計画値）")
+        ordering = ["policy", "fiscal_year", "measure"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "fiscal_year"],
+                condition=Q(measure__isnull=True),
+                name="general_fund_one_per_policy_year",
+                violation_error_message=_("この基本方針のこの年度の一般財源は既にあります。"),
+            ),
+            models.UniqueConstraint(
+                fields=["measure", "fiscal_year"],
+                condition=Q(measure__isnull=False),
+                name="general_fund_one_per_measure_year",
+                violation_error_message=_("この施策のこの年度の一般財源は既にあります。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="general_fund_not_negative",
+                violation_error_message=_("一般財源に負の数は入力できません。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "general_fund_year_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.policy} {self.fiscal_year}"
+
+    def clean(self):
+        if self.policy_id:
+            self.policy.plan.check_fiscal_year(self.fiscal_year)
+        if self.measure_id and self.policy_id and self.measure.initiative.policy_id != self.policy_id:
+            raise ValidationError(
+                {"measure": ValidationError(_("個別施策が別の基本方針に属しています。"), code="policy_mismatch")}
+            )

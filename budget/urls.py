@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "budget"
+urlpatterns = [
+    path("plans/<slug:plan_code>/budget/", views.budget_table, name="budget_table"),
+    path("plans/<slug:plan_code>/budget.xlsx", views.budget_table_xlsx, name="budget_table_xlsx"),
+]

@@ -1,0 +1,87 @@
+"""Shared test fixtures: the real plan, one user per role, and small helpers."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from initiatives.models import Department, Plan
+from initiatives.roles import Role, setup_roles
+from initiatives.services import import_plan
+
+# Playwright's sync API runs an event loop in the test thread; Django's async
+# safety check would otherwise refuse ORM calls from live_server tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PLAN_FILE = Path(__file__).parent / "fixtures" / "ohnojo_dx_r4.json"
+PLAN_CODE = "ohnojo-dx-r4"
+PASSWORD = "test-pass-2026"
+
+
+def plan_data():
+    return json.loads(PLAN_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the plan once per test database; tests roll back around it."""
+    with django_db_blocker.unblock():
+        import_plan(plan_data())
+
+
+@pytest.fixture
+def plan(db):
+    # Transactional (live server) tests flush the database afterwards; load again if so.
+    return Plan.objects.filter(code=PLAN_CODE).first() or import_plan(plan_data())
+
+
+@pytest.fixture
+def department(db):
+    return Department.objects.create(code="test-dept", name="テスト課")
+
+
+@pytest.fixture
+def other_department(db):
+    return Department.objects.create(code="test-other", name="別のテスト課")
+
+
+def make_user(username, role=None, department=None, is_staff=False):
+    setup_roles()
+    user = User.objects.create_user(username, password=PASSWORD, is_staff=is_staff)
+    if role:
+        user.groups.add(Group.objects.get(name=role.value))
+    if department:
+        user.departments.add(department)
+    return user
+
+
+@pytest.fixture
+def dx_user(db, department):
+    return make_user("dx", Role.DX_OFFICE, department, is_staff=True)
+
+
+@pytest.fixture
+def staff_user(db, department):
+    return make_user("tantou", Role.DEPARTMENT, department)
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("shochou", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but in no role and no department."""
+    return make_user("outsider")
+
+
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings):
+    """Tests run with DEBUG off but without collectstatic; serve static files unhashed."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

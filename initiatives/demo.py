@@ -1,0 +1,57 @@
+"""Demo departments and one account per role, all labelled サンプル.
+
+Loaded only by `manage.py load_demo` (make run), never by the plan fixtures:
+the plan names no departments, so which sample department owns which measure
+is made up here for demonstration.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .models import Department, Measure
+from .roles import Role, setup_roles
+
+DEMO_PASSWORD = "ohnojo-demo-2026"
+
+DEPARTMENTS = [
+    ("sample-dx", "DX推進課"),
+    ("sample-shimin", "市民課"),
+    ("sample-kodomo", "こども未来課"),
+    ("sample-bousai", "防災安全課"),
+    ("sample-soumu", "総務課"),
+]
+
+# (username, display name, role, department code or None, is_staff)
+ACCOUNTS = [
+    ("dx_office", "DX推進部門 サンプル職員", Role.DX_OFFICE, "sample-dx", True),
+    ("tantou", "担当課 サンプル職員", Role.DEPARTMENT, "sample-shimin", False),
+    ("shochou", "所属長 サンプル職員", Role.VIEWER, None, False),
+]
+
+
+@transaction.atomic
+def load_demo(plan_code):
+    setup_roles()
+    departments = []
+    for code, name in DEPARTMENTS:
+        department, _ = Department.objects.update_or_create(code=code, defaults={"name": name, "is_sample": True})
+        departments.append(department)
+
+    # Spread the plan's measures over the sample departments, only where no real one is set.
+    measures = Measure.objects.filter(plan__code=plan_code, department__isnull=True).order_by("pk")
+    for index, measure in enumerate(measures):
+        measure.department = departments[index % len(departments)]
+        measure.save(update_fields=["department"])
+
+    User = get_user_model()
+    for username, display, role, department_code, is_staff in ACCOUNTS:
+        user, created = User.objects.get_or_create(username=username)
+        user.first_name = display
+        user.is_staff = is_staff
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([Group.objects.get(name=role.value)])
+        if department_code:
+            user.departments.set([Department.objects.get(code=department_code)])

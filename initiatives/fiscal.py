@@ -1,0 +1,62 @@
+"""和暦 fiscal years and 千円 amounts: the one place that decides how they read.
+
+A Japanese fiscal year (年度) runs April to March and is named after the
+calendar year it starts in, so FY2023 is 令和5年度. Pages, exports and the API
+all call these functions, never format years or amounts themselves.
+"""
+
+from decimal import Decimal
+
+# (first Western year of the era, short letter, name). FY2019 began in April,
+# after the Reiwa era started on 1 May 2019 was announced, and is called 令和元年度.
+ERAS = (
+    (2019, "R", "令和"),
+    (1989, "H", "平成"),
+    (1926, "S", "昭和"),
+)
+
+NONE_MARK = "－"
+
+
+def era_year(year):
+    """Return (letter, era name, year of era) for a Western fiscal year."""
+    for first, letter, name in ERAS:
+        if year >= first:
+            return letter, name, year - first + 1
+    raise ValueError(f"{year} 年度は対応する元号がありません。")
+
+
+def fiscal_year_short(year):
+    """'R5' for 2023: column headings where space is short."""
+    letter, _, number = era_year(year)
+    return f"{letter}{number}"
+
+
+def fiscal_year_label(year):
+    """'R5（2023）年度' for 2023: how the portal names a fiscal year."""
+    return f"{fiscal_year_short(year)}（{year}）年度"
+
+
+def fiscal_year_long(year):
+    """'令和5（2023）年度', for titles of printed reports."""
+    _, name, number = era_year(year)
+    return f"{name}{'元' if number == 1 else number}（{year}）年度"
+
+
+def format_amount(value):
+    """千円 amounts with separators; None (the plan's "－") stays visibly distinct from 0."""
+    if value is None:
+        return NONE_MARK
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)
+    return f"{value:,}"
+
+
+def format_number(value):
+    """KPI figures: separators, no trailing zeros (72.5, 98,500, 0)."""
+    if value is None:
+        return NONE_MARK
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value.normalize():,f}"

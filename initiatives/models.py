@@ -1,0 +1,308 @@
+"""The plan as data: plan → 基本方針 → 取組 → 個別施策 → schedule bars.
+
+KGI/KPI targets live in kpi/, planned costs and 一般財源 in budget/.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .fiscal import fiscal_year_label
+
+# A sanity range for any fiscal year column; the plan's own range is checked in clean().
+FISCAL_YEAR_MIN = 1989
+FISCAL_YEAR_MAX = 2100
+
+
+def fiscal_year_range_check(field, name):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": FISCAL_YEAR_MIN, f"{field}__lte": FISCAL_YEAR_MAX}),
+        name=name,
+        violation_error_message=_("年度が範囲外です。"),
+    )
+
+
+def lines(text):
+    """Multi-line text fields hold one item a line (effects, footnotes)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class Department(models.Model):
+    """A 所管課. Users belong to one or more; later work scopes permissions by it."""
+
+    code = models.SlugField(_("コード"), max_length=40, unique=True)
+    name = models.CharField(_("課名"), max_length=100)
+    is_sample = models.BooleanField(
+        _("サンプル"), default=False, help_text=_("デモ用のデータです。実在の組織ではありません。")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("所属職員"), related_name="departments", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("所管課")
+        verbose_name_plural = _("所管課")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name}（サンプル）" if self.is_sample else self.name
+
+
+class Plan(models.Model):
+    code = models.SlugField(_("計画コード"), max_length=40, unique=True)
+    title = models.CharField(_("計画名"), max_length=200)
+    municipality = models.CharField(_("自治体"), max_length=100)
+    adopted_on = models.DateField(_("策定日"), null=True, blank=True)
+    vision = models.CharField(_("目指す姿（ビジョン）"), max_length=200)
+    vision_description = models.TextField(_("目指す姿の説明"), blank=True)
+    progress_management = models.TextField(_("計画の進行管理"), blank=True)
+    start_year = models.PositiveSmallIntegerField(_("計画期間（開始年度）"))
+    end_year = models.PositiveSmallIntegerField(_("計画期間（終了年度）"))
+    source = models.CharField(_("出典"), max_length=200, blank=True)
+    data_notes = models.TextField(
+        _("データに関する注記"), blank=True, help_text=_("1行に1件。計画本文ではない補足です。")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("計画")
+        verbose_name_plural = _("計画")
+        ordering = ["-start_year", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_year__lte=F("end_year")),
+                name="plan_period_ordered",
+                violation_error_message=_("計画期間の終了年度は開始年度以降にしてください。"),
+            ),
+            fiscal_year_range_check("start_year", "plan_start_year_range"),
+            fiscal_year_range_check("end_year", "plan_end_year_range"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("initiatives:plan_detail", args=[self.code])
+
+    @property
+    def fiscal_years(self):
+        return list(range(self.start_year, self.end_year + 1))
+
+    @property
+    def period_label(self):
+        return f"{fiscal_year_label(self.start_year)}～{fiscal_year_label(self.end_year)}"
+
+    def check_fiscal_year(self, year, field="fiscal_year"):
+        """The one rule for "a year inside this plan": raise a field error if not."""
+        if year is not None and not (self.start_year <= year <= self.end_year):
+            raise ValidationError(
+                {
+                    field: ValidationError(
+                        _("%(year)s は計画期間（%(period)s）の外です。"),
+                        code="outside_plan",
+                        params={"year": fiscal_year_label(year), "period": self.period_label},
+                    )
+                }
+            )
+
+    def data_note_lines(self):
+        return lines(self.data_notes)
+
+
+class Policy(models.Model):
+    """基本方針."""
+
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="policies", verbose_name=_("計画"))
+    number = models.PositiveSmallIntegerField(_("番号"))
+    numeral = models.CharField(_("表記"), max_length=8, help_text=_("Ⅰ、Ⅱ など"))
+    title = models.CharField(_("基本方針"), max_length=200)
+    description = models.TextField(_("説明"), blank=True)
+
+    class Meta:
+        verbose_name = _("基本方針")
+        verbose_name_plural = _("基本方針")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="policy_number_unique",
+                violation_error_message=_("同じ計画に同じ番号の基本方針があります。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"基本方針{self.numeral} {self.title}"
+
+
+class Initiative(models.Model):
+    """取組. Future ones (§2.5 今後検討する取組) carry no measures yet."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("実施")
+        FUTURE = "future", _("今後検討")
+
+    policy = models.ForeignKey(Policy, models.CASCADE, related_name="initiatives", verbose_name=_("基本方針"))
+    number = models.PositiveSmallIntegerField(_("番号"))
+    title = models.CharField(_("取組"), max_length=200)
+    urgency = models.PositiveSmallIntegerField(_("緊急度"), null=True, blank=True)
+    importance = models.PositiveSmallIntegerField(_("重要度"), null=True, blank=True)
+    is_priority = models.BooleanField(_("重点取組"), default=False)
+    status = models.CharField(_("状態"), max_length=10, choices=Status, default=Status.ACTIVE)
+    consideration = models.TextField(_("検討の方向性"), blank=True)
+    future_no = models.PositiveSmallIntegerField(_("今後検討する取組の番号"), null=True, blank=True)
+    data_notes = models.TextField(_("データに関する注記"), blank=True)
+
+    class Meta:
+        verbose_name = _("取組")
+        verbose_name_plural = _("取組")
+        ordering = ["policy", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "number"],
+                name="initiative_number_unique",
+                violation_error_message=_("同じ基本方針に同じ番号の取組があります。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(urgency__isnull=True) | Q(urgency__lte=100),
+                name="initiative_urgency_max_100",
+                violation_error_message=_("緊急度は0～100で入力してください。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(importance__isnull=True) | Q(importance__lte=100),
+                name="initiative_importance_max_100",
+                violation_error_message=_("重要度は0～100で入力してください。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"取組{self.number}：{self.title}"
+
+    @property
+    def is_future(self):
+        return self.status == self.Status.FUTURE
+
+    def data_note_lines(self):
+        return lines(self.data_notes)
+
+
+class Measure(models.Model):
+    """個別施策.
+
+    ``plan`` repeats ``initiative.policy.plan`` so that the natural key
+    (plan, code) is unique in the database; the code stays stable when a
+    revision moves a measure to another initiative.
+    """
+
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="measures", verbose_name=_("計画"))
+    initiative = models.ForeignKey(Initiative, models.CASCADE, related_name="measures", verbose_name=_("取組"))
+    code = models.SlugField(_("施策コード"), max_length=40, help_text=_("例: I-1-1。取込やURLで使う識別子です。"))
+    ordinal = models.PositiveSmallIntegerField(_("番号"), help_text=_("①なら1"))
+    name = models.CharField(_("個別施策"), max_length=200)
+    content = models.TextField(_("内容"), blank=True)
+    goal = models.TextField(_("目指す姿／目標"), blank=True)
+    effects = models.TextField(_("期待される効果"), blank=True, help_text=_("1行に1件"))
+    notes = models.TextField(_("注記（※）"), blank=True, help_text=_("計画に記載の注記。1行に1件"))
+    data_notes = models.TextField(_("データに関する注記"), blank=True, help_text=_("計画本文ではない補足。1行に1件"))
+    department = models.ForeignKey(
+        Department,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="measures",
+        verbose_name=_("担当課"),
+        help_text=_("計画には記載がありません。"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("個別施策")
+        verbose_name_plural = _("個別施策")
+        ordering = ["plan", "initiative__policy__number", "initiative__number", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "code"],
+                name="measure_code_unique_in_plan",
+                violation_error_message=_("同じ計画に同じ施策コードがあります。"),
+            ),
+            models.UniqueConstraint(
+                fields=["initiative", "ordinal"],
+                name="measure_ordinal_unique",
+                violation_error_message=_("同じ取組に同じ番号の個別施策があります。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ordinal_mark} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("initiatives:measure_detail", args=[self.plan.code, self.code])
+
+    def clean(self):
+        if self.initiative_id and self.plan_id and self.initiative.policy.plan_id != self.plan_id:
+            raise ValidationError(
+                {"initiative": ValidationError(_("取組が別の計画に属しています。"), code="plan_mismatch")}
+            )
+
+    @property
+    def ordinal_mark(self):
+        """①…⑳ as the plan prints them."""
+        return chr(0x2460 + self.ordinal - 1) if 1 <= self.ordinal <= 20 else f"({self.ordinal})"
+
+    def effect_lines(self):
+        return lines(self.effects)
+
+    def note_lines(self):
+        return lines(self.notes)
+
+    def data_note_lines(self):
+        return lines(self.data_notes)
+
+
+class ScheduleBar(models.Model):
+    measure = models.ForeignKey(Measure, models.CASCADE, related_name="schedule_bars", verbose_name=_("個別施策"))
+    label = models.CharField(_("項目"), max_length=200)
+    start_year = models.PositiveSmallIntegerField(_("開始年度"))
+    end_year = models.PositiveSmallIntegerField(_("終了年度"))
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_inferred = models.BooleanField(
+        _("期間は推定"), default=True, help_text=_("計画の抽出で矢印の長さが失われたため、規則により推定した期間です。")
+    )
+    basis = models.TextField(_("推定の根拠"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("スケジュール")
+        verbose_name_plural = _("スケジュール")
+        ordering = ["measure", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_year__lte=F("end_year")),
+                name="schedule_bar_ordered",
+                violation_error_message=_("終了年度は開始年度以降にしてください。"),
+            ),
+            fiscal_year_range_check("start_year", "schedule_bar_start_year_range"),
+            fiscal_year_range_check("end_year", "schedule_bar_end_year_range"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        if self.start_year and self.end_year and self.start_year > self.end_year:
+            raise ValidationError(
+                {"end_year": ValidationError(_("終了年度は開始年度以降にしてください。"), code="ends_before_start")}
+            )
+        if self.measure_id:
+            plan = self.measure.plan
+            plan.check_fiscal_year(self.start_year, "start_year")
+            plan.check_fiscal_year(self.end_year, "end_year")
+
+    def covers(self, year):
+        return self.start_year <= year <= self.end_year

@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import get_object_or_404, redirect, render
+
+from . import selectors
+from .models import Plan
+
+
+def home(request):
+    return redirect("initiatives:plan_list")
+
+
+def plan_list(request):
+    return render(request, "initiatives/plan_list.html", {"plans": selectors.plans_with_counts()})
+
+
+def plan_detail(request, plan_code):
+    plan = get_object_or_404(Plan, code=plan_code)
+    return render(request, "initiatives/plan_detail.html", {"plan": plan, "policies": selectors.plan_tree(plan)})
+
+
+def measure_detail(request, plan_code, code):
+    measure = selectors.get_measure(plan_code, code)
+    kgi = getattr(measure, "kgi", None)
+    context = {
+        "plan": measure.plan,
+        "measure": measure,
+        "kgi": kgi,
+        "unit": kgi.unit if kgi else "",
+        "years": selectors.measure_years(measure),
+        "schedule": selectors.schedule_rows(measure),
+    }
+    return render(request, "initiatives/measure_detail.html", context)
+
+
+@login_not_required
+def healthz(request):
+    from django.http import HttpResponse
+
+    return HttpResponse("ok", content_type="text/plain")
