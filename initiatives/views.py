@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from . import selectors
@@ -34,6 +35,5 @@ def measure_detail(request, plan_code, code):
 
 @login_not_required
 def healthz(request):
-    from django.http import HttpResponse
-
+    """For load balancers and uptime checks: answers without login."""
     return HttpResponse("ok", content_type="text/plain")

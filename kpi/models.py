@@ -62,7 +62,7 @@ class Kgi(models.Model):
 def validate_percent(value, unit, field):
     if unit == PERCENT and value is not None and value > 100:
         raise ValidationError(
-            {field: ValidationError(_("単位が%%の値は100以下で入力してください。"), code="percent_over_100")}
+            {field: ValidationError(_("単位が%の値は100以下で入力してください。"), code="percent_over_100")}
         )
 
 

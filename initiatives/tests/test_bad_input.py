@@ -1,0 +1,125 @@
+"""Bad input is refused with a Japanese message and nothing saved — by the forms and by the database."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from budget.models import GeneralFundPlan, PlannedCost
+from initiatives.models import Measure, ScheduleBar
+from kpi.models import KpiTarget
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def measure(plan):
+    return Measure.objects.get(plan=plan, name="テレワークの推進")
+
+
+@pytest.fixture
+def dx_client(client, dx_user):
+    client.force_login(dx_user)
+    return client
+
+
+def post_admin_add(client, model, data):
+    opts = model._meta
+    return client.post(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"), data)
+
+
+def errors_of(response):
+    assert response.status_code == 200, "the form should be shown again, not saved"
+    return response.context["adminform"].form.errors
+
+
+def test_negative_cost_is_refused(dx_client, measure):
+    before = PlannedCost.objects.count()
+    PlannedCost.objects.filter(measure=measure, fiscal_year=2022).delete()
+    response = post_admin_add(dx_client, PlannedCost, {"measure": measure.pk, "fiscal_year": 2022, "amount": -1})
+    assert "以上" in errors_of(response)["amount"][0]
+    assert PlannedCost.objects.count() == before - 1
+
+
+@pytest.mark.parametrize("model", [PlannedCost, KpiTarget])
+def test_year_outside_the_plan_is_refused(dx_client, measure, model):
+    before = model.objects.count()
+    response = post_admin_add(dx_client, model, {"measure": measure.pk, "fiscal_year": 2026, "amount": 10, "value": 1})
+    assert errors_of(response)["fiscal_year"] == [
+        "R8（2026）年度 は計画期間（R4（2022）年度～R7（2025）年度）の外です。"
+    ]
+    assert model.objects.count() == before
+
+
+@pytest.mark.parametrize("model", [PlannedCost, KpiTarget])
+def test_duplicate_measure_year_is_refused(dx_client, measure, model):
+    before = model.objects.count()
+    response = post_admin_add(dx_client, model, {"measure": measure.pk, "fiscal_year": 2023, "amount": 10, "value": 1})
+    messages = errors_of(response)["__all__"]
+    assert any("既にあります" in m for m in messages), messages
+    assert model.objects.count() == before
+
+
+def test_schedule_bar_ending_before_it_starts_is_refused(dx_client, measure):
+    before = ScheduleBar.objects.count()
+    response = post_admin_add(
+        dx_client,
+        ScheduleBar,
+        {"measure": measure.pk, "label": "逆順", "start_year": 2024, "end_year": 2023, "order": 9, "basis": ""},
+    )
+    assert errors_of(response)["end_year"] == ["終了年度は開始年度以降にしてください。"]
+    assert ScheduleBar.objects.count() == before
+
+
+def test_percent_target_over_100_is_refused(dx_client, plan):
+    cashless = Measure.objects.get(plan=plan, name="各種支払いのキャッシュレス化")  # unit %
+    KpiTarget.objects.filter(measure=cashless, fiscal_year=2022).delete()
+    response = post_admin_add(dx_client, KpiTarget, {"measure": cashless.pk, "fiscal_year": 2022, "value": "120"})
+    assert errors_of(response)["value"] == ["単位が%の値は100以下で入力してください。"]
+    assert not KpiTarget.objects.filter(measure=cashless, fiscal_year=2022).exists()
+
+
+def test_a_good_row_is_saved(dx_client, measure):
+    """The same form accepts valid input, so the refusals above are about the input."""
+    PlannedCost.objects.filter(measure=measure, fiscal_year=2022).delete()
+    response = post_admin_add(dx_client, PlannedCost, {"measure": measure.pk, "fiscal_year": 2022, "amount": 1200})
+    assert response.status_code == 302
+    assert PlannedCost.objects.get(measure=measure, fiscal_year=2022).amount == 1200
+
+
+# The database refuses the same rows when validation is bypassed.
+
+
+def refused_by_database(create):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        create()
+
+
+def test_database_refuses_negative_amounts(measure, plan):
+    PlannedCost.objects.filter(measure=measure, fiscal_year=2022).delete()
+    refused_by_database(lambda: PlannedCost.objects.create(measure=measure, fiscal_year=2022, amount=-5))
+    refused_by_database(lambda: GeneralFundPlan.objects.filter(policy__plan=plan, fiscal_year=2022).update(amount=-1))
+
+
+def test_database_refuses_duplicates(measure):
+    refused_by_database(lambda: PlannedCost.objects.create(measure=measure, fiscal_year=2023, amount=1))
+    refused_by_database(lambda: KpiTarget.objects.create(measure=measure, fiscal_year=2023, value=1))
+
+
+def test_database_refuses_bar_ending_before_start(measure):
+    refused_by_database(lambda: ScheduleBar.objects.create(measure=measure, label="x", start_year=2024, end_year=2023))
+
+
+def test_database_refuses_years_outside_the_plan(measure):
+    refused_by_database(lambda: PlannedCost.objects.create(measure=measure, fiscal_year=2026, amount=1))
+    refused_by_database(lambda: KpiTarget.objects.create(measure=measure, fiscal_year=2021, value=1))
+    refused_by_database(lambda: ScheduleBar.objects.create(measure=measure, label="x", start_year=2023, end_year=2026))
+    refused_by_database(lambda: KpiTarget.objects.filter(measure=measure, fiscal_year=2025).update(fiscal_year=2030))
+    refused_by_database(
+        lambda: GeneralFundPlan.objects.create(policy=measure.initiative.policy, fiscal_year=2026, amount=1)
+    )
+
+
+def test_database_accepts_years_inside_the_plan(measure):
+    PlannedCost.objects.filter(measure=measure, fiscal_year=2022).delete()
+    PlannedCost.objects.create(measure=measure, fiscal_year=2022, amount=1)
+    assert PlannedCost.objects.filter(measure=measure, fiscal_year=2022, amount=1).exists()

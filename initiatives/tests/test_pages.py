@@ -1,0 +1,129 @@
+"""Every page answers a logged-in user; anonymous visitors are sent to the login page."""
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from initiatives.models import Measure
+from initiatives.roles import PLAN_APPS
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"login", "healthz"}
+POST_ONLY = {"logout"}
+
+
+def named_routes(patterns=None, namespace=""):
+    """(name, parameter names) of every named route outside the admin."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from named_routes(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", list(p.pattern.converters)
+
+
+@pytest.fixture
+def urls(plan):
+    measure = Measure.objects.filter(plan=plan).first()
+    values = {"plan_code": plan.code, "code": measure.code}
+    return [
+        reverse(name, kwargs={k: values[k] for k in params})
+        for name, params in named_routes()
+        if name not in PUBLIC | POST_ONLY
+    ]
+
+
+def test_the_route_list_is_not_empty(urls):
+    assert len(urls) >= 5
+
+
+def test_anonymous_is_redirected_to_login(client, urls):
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login")), url
+
+
+@pytest.mark.parametrize("role", ["dx_user", "staff_user", "viewer"])
+def test_every_page_answers_each_role(client, urls, role, request):
+    client.force_login(request.getfixturevalue(role))
+    for url in urls:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+
+
+def test_admin_pages_answer_the_dx_office(client, dx_user, plan):
+    client.force_login(dx_user)
+    measure = Measure.objects.filter(plan=plan).first()
+    assert client.get(reverse("admin:index")).status_code == 200
+    plan_models = [m for m in admin.site._registry if m._meta.app_label in PLAN_APPS]
+    assert len(plan_models) >= 9
+    for model in plan_models:
+        opts = model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert client.get(changelist).status_code == 200, changelist
+        obj = model.objects.first()
+        if obj is not None:
+            change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+            assert client.get(change).status_code == 200, change
+    measure_page = reverse("admin:initiatives_measure_change", args=[measure.pk])
+    html = client.get(measure_page).content.decode()
+    for inline_title in ("スケジュール", "評価指標（KPI）目標", "年度経費（LCC）", "数値目標（KGI）"):
+        assert inline_title in html
+
+
+def test_viewer_cannot_open_the_admin(client, viewer):
+    client.force_login(viewer)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+
+
+def test_login_page_is_japanese(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert "ログイン" in response.content.decode()
+
+
+def test_plan_tree_shows_policies_initiatives_and_future_ones(client, viewer, plan, django_assert_num_queries):
+    client.force_login(viewer)
+    url = reverse("initiatives:plan_detail", args=[plan.code])
+    # session, user, plan, policies, initiatives, measures (with KGI and department)
+    with django_assert_num_queries(6):
+        html = client.get(url).content.decode()
+    assert "基本方針Ⅰ" in html and "基本方針Ⅱ" in html
+    assert html.count('class="initiative future"') == 5
+    assert html.count('class="initiative"') == 13
+    assert "今後検討" in html and "マイナンバーカードを使って利用できるサービスの構築" in html
+
+
+def test_measure_page_shows_the_measure_table(client, viewer, plan, django_assert_num_queries):
+    client.force_login(viewer)
+    measure = Measure.objects.get(plan=plan, name="標準システム導入")
+    url = measure.get_absolute_url()
+    # session, user, measure with relations, schedule bars, KPI targets, planned costs
+    with django_assert_num_queries(6):
+        html = client.get(url).content.decode()
+    for text in (
+        "標準システム導入",
+        "行政運営の効率化・運用コストの削減",  # 目指す姿／目標
+        "事務の効率化",  # 期待される効果
+        "標準システムへ移行した業務数（累計）：20業務",  # KGI
+        "20業務（※3）",  # KPI R7
+        "427,000",  # LCC R7
+        "R7（2025）年度",
+        "期間は推定",
+        "庁内体制の整備",  # a schedule bar
+    ):
+        assert text in html, text
+    # 4 years × the schedule bars, each year cell either on or off
+    assert html.count('class="bar-cell') == 4 * measure.schedule_bars.count()
+
+
+def test_logout_is_a_post(client, viewer):
+    client.force_login(viewer)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("initiatives:plan_list")).status_code == 302

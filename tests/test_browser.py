@@ -1,0 +1,94 @@
+"""Headless Chromium (Debian's, never a downloaded one) against a live server."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import PASSWORD
+from tests import workbooks
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh page that records console errors and any request leaving this machine."""
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="ja-JP")
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
+    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+
+    def check_host(request):
+        host = request.url.split("/")[2].split(":")[0] if "://" in request.url else ""
+        if request.url.startswith(("http:", "https:")) and host not in LOCAL_HOSTS:
+            page.problems.append(f"outside request: {request.url}")
+
+    page.on("request", check_host)
+    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
+    yield page
+    context.close()
+
+
+def log_in(page, user):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("ユーザー名").fill(user.username)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+
+
+def test_viewer_browses_the_plan_and_downloads_the_budget_table(page, plan, viewer):
+    log_in(page, viewer)
+    expect(page.get_by_role("heading", name="計画一覧")).to_be_visible()
+    page.get_by_role("link", name="大野城市DX推進計画").click()
+    expect(page.get_by_role("heading", name="基本方針Ⅰ　市民の暮らしを豊かにするスマートシティの実現")).to_be_visible()
+    expect(page.locator(".initiative.future")).to_have_count(5)
+
+    page.get_by_role("link", name="② 各種支払いのキャッシュレス化").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("各種支払いのキャッシュレス化")
+    expect(page.locator("table.schedule tbody tr")).to_have_count(3)
+    expect(page.get_by_text("R7（2025）年度").first).to_be_visible()
+
+    page.get_by_role("link", name="大野城市DX推進計画").click()
+    page.get_by_role("link", name="経費（計画値）の集計表").click()
+    expect(page.locator("tfoot")).to_contain_text("1,240,400")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Excelでダウンロード（.xlsx）").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("図表2-4-1")
+    with open(download.path(), "rb") as f:
+        values = workbooks.evaluate(f.read(), "図表2-4-1")
+    # 計 row: 経費 and うち一般財源 over the plan period, as 図表2-4-1 prints them.
+    assert (values["J7"], values["K7"]) == (1240400, 897400)
+    assert page.problems == []
+
+
+def test_wrong_password_gets_a_japanese_message(page, plan, viewer):
+    page.goto("/accounts/login/")
+    page.get_by_label("ユーザー名").fill(viewer.username)
+    page.get_by_label("パスワード").fill("wrong-password")
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("alert")).to_contain_text("正しいユーザー名とパスワードを入力してください")
+    assert page.problems == []
