@@ -1,4 +1,4 @@
-"""Demo departments and one account per role, all labelled サンプル.
+"""Demo departments, one account per role and sample actuals, all labelled サンプル.
 
 Loaded only by `manage.py load_demo` (make run), never by the plan fixtures:
 the plan names no departments, so which sample department owns which measure
@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import Department, Measure
+from kpi.demo import load_sample_actuals
+
+from .models import Department, Measure, Plan
 from .roles import Role, setup_roles
 
 DEMO_PASSWORD = "ohnojo-demo-2026"
@@ -45,6 +47,7 @@ def load_demo(plan_code):
         measure.save(update_fields=["department"])
 
     User = get_user_model()
+    approver = None
     for username, display, role, department_code, is_staff in ACCOUNTS:
         user, created = User.objects.get_or_create(username=username)
         user.first_name = display
@@ -55,3 +58,6 @@ def load_demo(plan_code):
         user.groups.set([Group.objects.get(name=role.value)])
         if department_code:
             user.departments.set([Department.objects.get(code=department_code)])
+        if role == Role.DX_OFFICE:
+            approver = user
+    load_sample_actuals(Plan.objects.get(code=plan_code), approver)

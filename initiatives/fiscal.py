@@ -45,7 +45,7 @@ def fiscal_year_long(year):
 
 def format_amount(value):
     """千円 amounts with separators; None (the plan's "－") stays visibly distinct from 0."""
-    if value is None:
+    if value is None or value == "":  # "" is what a template makes of a missing row
         return NONE_MARK
     if isinstance(value, Decimal) and value == value.to_integral_value():
         value = int(value)
@@ -54,9 +54,19 @@ def format_amount(value):
 
 def format_number(value):
     """KPI figures: separators, no trailing zeros (72.5, 98,500, 0)."""
-    if value is None:
+    if value is None or value == "":
         return NONE_MARK
     value = Decimal(value)
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value.normalize():,f}"
+
+
+def fiscal_year_of(day):
+    """The fiscal year a date falls in (April to March)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_year_closed(year, today):
+    """A fiscal year closes on 31 March of the next calendar year."""
+    return fiscal_year_of(today) > year

@@ -33,35 +33,45 @@ def plans_with_counts():
 
 
 @dataclass
-class YearColumn:
+class BarCell:
     year: int
-    kpi: object  # KpiTarget or None when no row exists
-    cost: object  # PlannedCost or None
+    on: bool  # the bar covers this year
+    state: str = ""  # reported progress (BarStatus.State), if any
+    state_label: str = ""
 
 
 @dataclass
 class BarRow:
     bar: object
-    years: list  # booleans, one per plan year
+    cells: list
 
 
 def get_measure(plan_code, code):
     return get_object_or_404(
         Measure.objects.select_related("plan", "initiative__policy", "kgi", "department").prefetch_related(
-            "schedule_bars", "kpi_targets", "planned_costs"
+            "schedule_bars", "kpi_targets", "planned_costs", "years__bar_statuses", "plan__grade_thresholds"
         ),
         plan__code=plan_code,
         code=code,
     )
 
 
-def measure_years(measure):
-    """The measure table's year columns: KPI target and LCC side by side."""
-    targets = {t.fiscal_year: t for t in measure.kpi_targets.all()}
-    costs = {c.fiscal_year: c for c in measure.planned_costs.all()}
-    return [YearColumn(year, targets.get(year), costs.get(year)) for year in measure.plan.fiscal_years]
-
-
 def schedule_rows(measure):
-    years = measure.plan.fiscal_years
-    return [BarRow(bar, [bar.covers(year) for year in years]) for bar in measure.schedule_bars.all()]
+    """Schedule bars across the plan's years, with the progress reported for each year."""
+    reported = {
+        (status.bar_id, record.fiscal_year): status
+        for record in measure.years.all()
+        for status in record.bar_statuses.all()
+    }
+    rows = []
+    for bar in measure.schedule_bars.all():
+        cells = []
+        for year in measure.plan.fiscal_years:
+            status = reported.get((bar.pk, year))
+            cells.append(
+                BarCell(
+                    year, bar.covers(year), status.state if status else "", status.get_state_display() if status else ""
+                )
+            )
+        rows.append(BarRow(bar, cells))
+    return rows

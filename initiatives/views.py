@@ -1,13 +1,11 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 
-from . import selectors
+from kpi import selectors as kpi_selectors
+
+from . import permissions, selectors
 from .models import Plan
-
-
-def home(request):
-    return redirect("initiatives:plan_list")
 
 
 def plan_list(request):
@@ -27,8 +25,11 @@ def measure_detail(request, plan_code, code):
         "measure": measure,
         "kgi": kgi,
         "unit": kgi.unit if kgi else "",
-        "years": selectors.measure_years(measure),
+        "years": kpi_selectors.measure_year_rows(measure),
         "schedule": selectors.schedule_rows(measure),
+        "history": kpi_selectors.measure_history(measure),
+        "can_enter": permissions.can_enter(request.user, measure),
+        "can_approve": permissions.can_approve(request.user),
     }
     return render(request, "initiatives/measure_detail.html", context)
 

@@ -1,5 +1,6 @@
 """KGI and yearly KPI targets of each 個別施策."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -128,3 +129,232 @@ class KpiTarget(models.Model):
             kgi = getattr(self.measure, "kgi", None)
             if kgi is not None:
                 validate_percent(self.value, kgi.unit, "value")
+
+
+class Grade(models.TextChoices):
+    S = "S", "S"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class GradeThreshold(models.Model):
+    """評価基準: a grade is given when 達成度 reaches min_rate (%).
+
+    Editable per plan by the DX推進部門; kpi.achievement.DEFAULT_THRESHOLDS
+    applies to a plan that has none.
+    """
+
+    plan = models.ForeignKey(
+        "initiatives.Plan", models.CASCADE, related_name="grade_thresholds", verbose_name=_("計画")
+    )
+    grade = models.CharField(_("評価"), max_length=1, choices=Grade)
+    min_rate = models.DecimalField(
+        _("達成度の下限（%）"), max_digits=6, decimal_places=1, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("評価基準")
+        verbose_name_plural = _("評価基準")
+        ordering = ["plan", "-min_rate"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "grade"],
+                name="grade_threshold_unique",
+                violation_error_message=_("同じ評価が重複しています。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_rate__gte=0),
+                name="grade_threshold_not_negative",
+                violation_error_message=_("下限に負の数は入力できません。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.grade}: {self.min_rate}%以上"
+
+
+class MeasureYear(models.Model):
+    """One measure in one fiscal year: the PDCA record.
+
+    P is the plan's targets (KpiTarget, PlannedCost); this row holds D (actuals),
+    C (self-evaluation) and A (改善方針), and the approval that locks the year.
+    ``version`` makes a save conditional on what the editor saw (no lost updates).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("入力中")
+        SUBMITTED = "submitted", _("提出済み")
+        RETURNED = "returned", _("差戻し")
+        APPROVED = "approved", _("承認済み")
+
+    class Improvement(models.TextChoices):
+        CONTINUE = "continue", _("継続")
+        EXPAND = "expand", _("拡充")
+        REVISE = "revise", _("見直し")
+        COMPLETE = "complete", _("完了")
+        ABOLISH = "abolish", _("廃止")
+
+    measure = models.ForeignKey("initiatives.Measure", models.CASCADE, related_name="years", verbose_name=_("個別施策"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    # D: 実績
+    kpi_actual = models.DecimalField(
+        _("KPI実績値"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    kpi_actual_text = models.CharField(_("KPI実績（文章）"), max_length=200, blank=True)
+    actual_cost = models.BigIntegerField(_("決算額（千円）"), null=True, blank=True, validators=[MinValueValidator(0)])
+    actual_general_fund = models.BigIntegerField(
+        _("うち一般財源（千円）"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    actual_other_funds = models.BigIntegerField(
+        _("うちその他財源（千円）"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    work_done = models.TextField(_("実施内容"), max_length=2000, blank=True)
+    # C: 自己評価
+    judged_grade = models.CharField(
+        _("評価（文章目標の判定）"),
+        max_length=1,
+        choices=Grade,
+        blank=True,
+        help_text=_("目標が文章の場合のみ、担当課が判定します。"),
+    )
+    evaluation_comment = models.TextField(_("評価・要因分析"), max_length=2000, blank=True)
+    # A: 改善方針
+    improvement = models.CharField(_("改善方針"), max_length=10, choices=Improvement, blank=True)
+    improvement_text = models.TextField(_("改善方針の内容"), max_length=2000, blank=True)
+    # Workflow
+    status = models.CharField(_("状態"), max_length=10, choices=Status, default=Status.DRAFT)
+    return_comment = models.TextField(_("差戻し理由"), max_length=2000, blank=True)
+    submitted_at = models.DateTimeField(_("提出日時"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("承認日時"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("承認者")
+    )
+    version = models.PositiveIntegerField(_("版"), default=1)
+    is_sample = models.BooleanField(_("サンプル"), default=False, help_text=_("デモ用の架空の実績です。"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("年度実績・評価")
+        verbose_name_plural = _("年度実績・評価")
+        ordering = ["measure", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "fiscal_year"],
+                name="measure_year_one_per_year",
+                violation_error_message=_("この施策のこの年度の実績は既にあります。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(kpi_actual__isnull=True) | Q(kpi_actual__gte=0),
+                name="measure_year_kpi_not_negative",
+                violation_error_message=_("実績値に負の数は入力できません。"),
+            ),
+            models.CheckConstraint(
+                condition=(Q(actual_cost__isnull=True) | Q(actual_cost__gte=0))
+                & (Q(actual_general_fund__isnull=True) | Q(actual_general_fund__gte=0))
+                & (Q(actual_other_funds__isnull=True) | Q(actual_other_funds__gte=0)),
+                name="measure_year_amounts_not_negative",
+                violation_error_message=_("金額に負の数は入力できません。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "measure_year_year_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.measure} {self.fiscal_year}"
+
+    @property
+    def is_locked(self):
+        return self.status == self.Status.APPROVED
+
+    @property
+    def has_actuals(self):
+        return (
+            self.kpi_actual is not None
+            or bool(self.kpi_actual_text)
+            or self.actual_cost is not None
+            or bool(self.work_done)
+        )
+
+    @property
+    def stage(self):
+        """PDCA stage reached: P (targets only), D (actuals), C (evaluated), A (改善方針 decided)."""
+        if self.improvement:
+            return "A"
+        if self.evaluation_comment:
+            return "C"
+        if self.has_actuals:
+            return "D"
+        return "P"
+
+    def clean(self):
+        if self.measure_id:
+            self.measure.plan.check_fiscal_year(self.fiscal_year)
+            kgi = getattr(self.measure, "kgi", None)
+            if kgi is not None:
+                validate_percent(self.kpi_actual, kgi.unit, "kpi_actual")
+        if self.judged_grade and not self.evaluation_comment.strip():
+            raise ValidationError(
+                {"evaluation_comment": ValidationError(_("判定の理由を入力してください。"), code="reason_required")}
+            )
+        if self.kpi_actual is not None and self.kpi_actual_text:
+            raise ValidationError(
+                {
+                    "kpi_actual_text": ValidationError(
+                        _("実績は数値か文章のどちらか一方を入力してください。"), code="both"
+                    )
+                }
+            )
+        if self.actual_cost is not None:
+            funds = [f for f in (self.actual_general_fund, self.actual_other_funds) if f is not None]
+            if sum(funds) > self.actual_cost:
+                raise ValidationError(
+                    {
+                        "actual_general_fund": ValidationError(
+                            _("財源の内訳が決算額を超えています。"), code="funds_over_cost"
+                        )
+                    }
+                )
+        elif self.actual_general_fund is not None or self.actual_other_funds is not None:
+            raise ValidationError(
+                {
+                    "actual_cost": ValidationError(
+                        _("財源の内訳を入れる場合は決算額も入力してください。"), code="cost_missing"
+                    )
+                }
+            )
+
+
+class BarStatus(models.Model):
+    """進捗 of one schedule bar in one fiscal year."""
+
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", _("未着手")
+        IN_PROGRESS = "in_progress", _("実施中")
+        DONE = "done", _("完了")
+        DELAYED = "delayed", _("遅延")
+
+    measure_year = models.ForeignKey(
+        MeasureYear, models.CASCADE, related_name="bar_statuses", verbose_name=_("年度実績")
+    )
+    bar = models.ForeignKey(
+        "initiatives.ScheduleBar", models.CASCADE, related_name="statuses", verbose_name=_("スケジュール")
+    )
+    state = models.CharField(_("進捗"), max_length=12, choices=State)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("スケジュールの進捗")
+        verbose_name_plural = _("スケジュールの進捗")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure_year", "bar"],
+                name="bar_status_unique",
+                violation_error_message=_("同じ項目の進捗が重複しています。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.bar} {self.get_state_display()}"

@@ -9,11 +9,12 @@ admin.site.site_title = "計画進捗ポータル"
 admin.site.index_title = "計画データの管理"
 
 urlpatterns = [
-    path("", initiative_views.home, name="home"),
+    path("", initiative_views.plan_list, name="home"),
     path("healthz", initiative_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("initiatives.urls")),
+    path("", include("kpi.urls")),
     path("", include("budget.urls")),
 ]

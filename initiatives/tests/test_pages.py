@@ -6,11 +6,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from initiatives.models import Measure
 from initiatives.roles import PLAN_APPS
+from kpi.models import BarStatus, MeasureYear
 
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"login", "healthz"}
-POST_ONLY = {"logout"}
+POST_ONLY = {"logout", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
+# Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
+ENTRY = {"kpi:measure_year_edit", "kpi:department_grid"}
 
 
 def named_routes(patterns=None, namespace=""):
@@ -25,34 +28,41 @@ def named_routes(patterns=None, namespace=""):
             yield f"{namespace}{p.name}", list(p.pattern.converters)
 
 
+def route_urls(plan, names):
+    measure = Measure.objects.filter(plan=plan).first()
+    values = {"plan_code": plan.code, "code": measure.code, "year": plan.end_year, "department_code": "test-dept"}
+    return [reverse(name, kwargs={k: values[k] for k in params}) for name, params in named_routes() if name in names]
+
+
+ALL_ROUTES = {name for name, _ in named_routes()}
+
+
 @pytest.fixture
 def urls(plan):
-    measure = Measure.objects.filter(plan=plan).first()
-    values = {"plan_code": plan.code, "code": measure.code}
-    return [
-        reverse(name, kwargs={k: values[k] for k in params})
-        for name, params in named_routes()
-        if name not in PUBLIC | POST_ONLY
-    ]
+    """Every page anyone signed in may read."""
+    return route_urls(plan, ALL_ROUTES - PUBLIC - POST_ONLY - ENTRY)
+
+
+def test_anonymous_is_redirected_from_every_route(client, plan, department):
+    Measure.objects.filter(plan=plan).update(department=department)
+    for url in route_urls(plan, ALL_ROUTES - PUBLIC):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login")), url
 
 
 def test_the_route_list_is_not_empty(urls):
     assert len(urls) >= 5
 
 
-def test_anonymous_is_redirected_to_login(client, urls):
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 302, url
-        assert response["Location"].startswith(reverse("login")), url
-
-
 @pytest.mark.parametrize("role", ["dx_user", "staff_user", "viewer"])
 def test_every_page_answers_each_role(client, urls, role, request):
     client.force_login(request.getfixturevalue(role))
     for url in urls:
-        response = client.get(url, follow=True)
+        response = client.get(url)
         assert response.status_code == 200, url
+        if response["Content-Type"].startswith("text/html"):
+            assert b"<h1>" in response.content, url  # a real page, not a login form
 
 
 def test_admin_pages_answer_the_dx_office(client, dx_user, plan):
@@ -102,9 +112,14 @@ def test_plan_tree_shows_policies_initiatives_and_future_ones(client, viewer, pl
 def test_measure_page_shows_the_measure_table(client, viewer, plan, django_assert_num_queries):
     client.force_login(viewer)
     measure = Measure.objects.get(plan=plan, name="標準システム導入")
+    bars = list(measure.schedule_bars.all())
+    record = MeasureYear.objects.create(measure=measure, fiscal_year=2024, kpi_actual=1, work_done="移行テスト")
+    BarStatus.objects.create(measure_year=record, bar=bars[2], state=BarStatus.State.DELAYED)
     url = measure.get_absolute_url()
-    # session, user, measure with relations, schedule bars, KPI targets, planned costs
-    with django_assert_num_queries(6):
+    # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets,
+    # planned costs, measure-years, their bar statuses, grade thresholds, the viewer's groups,
+    # history of measure-years, KPI targets, planned costs, KGI and bar statuses
+    with django_assert_num_queries(15):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",
@@ -116,10 +131,18 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
         "R7（2025）年度",
         "期間は推定",
         "庁内体制の整備",  # a schedule bar
+        "移行テスト",  # R6 実施内容
+        "遅延",  # R6 progress of the third bar
     ):
         assert text in html, text
-    # 4 years × the schedule bars, each year cell either on or off
-    assert html.count('class="bar-cell') == 4 * measure.schedule_bars.count()
+    # Each bar is drawn in exactly the years it covers.
+    table = html.split('class="data schedule"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tbody>", 1)[1].split("</tr>")[:-1]
+    assert len(rows) == len(bars)
+    for bar, row in zip(bars, rows, strict=True):
+        assert bar.label in row
+        drawn = [cell.startswith(" on") for cell in row.split('class="bar-cell')[1:]]
+        assert drawn == [bar.covers(year) for year in plan.fiscal_years], bar.label
 
 
 def test_logout_is_a_post(client, viewer):

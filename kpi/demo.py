@@ -1,0 +1,77 @@
+"""Sample actuals for R4–R7 so that every page shows something real-looking.
+
+Everything written here has is_sample=True and says （サンプル） in its texts.
+The figures are made up from the plan's targets with fixed factors, so the
+same demo comes out on every machine.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
+
+from .models import BarStatus, Direction, MeasureYear
+
+FACTORS = [Decimal(f) for f in ("0.72", "0.88", "0.95", "1.00", "1.04", "1.12", "0.65", "1.00")]
+COST_FACTORS = [Decimal(f) for f in ("0.82", "0.91", "0.97", "1.00")]
+IMPROVEMENTS = ["continue", "expand", "continue", "revise"]
+# The last year of the plan, as the budget hearings find it: some approved, some waiting, some late.
+LAST_YEAR_STATES = ["submitted", "approved", "submitted", "returned", "draft", None, "submitted", None]
+
+
+def _actual(kgi, target, factor):
+    if target is None or target.value is None:
+        return None
+    if kgi.direction == Direction.LOWER:
+        return target.value if factor >= Decimal("0.8") else target.value + 1
+    value = (target.value * factor).quantize(Decimal("1") if target.value >= 100 else Decimal("0.1"), ROUND_HALF_UP)
+    return min(value, Decimal(100)) if kgi.unit == "%" else value
+
+
+def load_sample_actuals(plan, approver):
+    if MeasureYear.objects.filter(measure__plan=plan).exists():
+        return  # never overwrite entries, sample or real
+    now = timezone.now()
+    measures = plan.measures.select_related("kgi").prefetch_related("kpi_targets", "planned_costs", "schedule_bars")
+    for index, measure in enumerate(measures.order_by("pk")):
+        targets = {t.fiscal_year: t for t in measure.kpi_targets.all()}
+        costs = {c.fiscal_year: c.amount for c in measure.planned_costs.all()}
+        for offset, year in enumerate(plan.fiscal_years):
+            last = year == plan.end_year
+            state = LAST_YEAR_STATES[index % len(LAST_YEAR_STATES)] if last else "approved"
+            if state is None:
+                continue  # not entered: shows as overdue
+            factor = FACTORS[(index + offset) % len(FACTORS)]
+            target = targets.get(year)
+            planned = costs.get(year)
+            labels = "、".join(b.label for b in measure.schedule_bars.all() if b.covers(year)) or "準備"
+            record = MeasureYear(
+                measure=measure,
+                fiscal_year=year,
+                kpi_actual=_actual(measure.kgi, target, factor),
+                kpi_actual_text="一部の窓口で導入（サンプル）" if target and target.text else "",
+                judged_grade="B" if target and target.text else "",
+                actual_cost=None if planned is None else int(planned * COST_FACTORS[(index + offset) % 4]),
+                work_done=f"（サンプル）{labels}を進めた。",
+                evaluation_comment="（サンプル）目標に対する進み具合と要因を記載します。" if state != "draft" else "",
+                improvement=IMPROVEMENTS[(index + offset) % 4] if state != "draft" else "",
+                improvement_text="（サンプル）次年度も対象を広げて実施する。" if state != "draft" else "",
+                status=state,
+                return_comment="（サンプル）実績値の根拠資料を添えて再提出してください。"
+                if state == "returned"
+                else "",
+                submitted_at=now if state != "draft" else None,
+                approved_at=now if state == "approved" else None,
+                approved_by=approver if state == "approved" else None,
+                is_sample=True,
+            )
+            record._change_reason = "サンプルデータ"
+            record.save()
+            for bar in measure.schedule_bars.all():
+                if bar.covers(year):
+                    done = bar.end_year == year
+                    delayed = not done and factor < Decimal("0.8")
+                    BarStatus.objects.create(
+                        measure_year=record,
+                        bar=bar,
+                        state="done" if done else "delayed" if delayed else "in_progress",
+                    )

@@ -1,0 +1,242 @@
+"""Reads for the PDCA pages; each returns plain data so templates make no queries."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from budget.models import PlannedCost
+from initiatives.fiscal import fiscal_year_closed, fiscal_year_label, format_amount, format_number
+from initiatives.models import Initiative, Measure, Policy
+
+from .achievement import assess_year, grade_scale
+from .models import BarStatus, Kgi, KpiTarget, MeasureYear
+
+
+@dataclass
+class YearRow:
+    year: int
+    target: KpiTarget | None
+    record: MeasureYear | None
+    assessment: object
+    planned_cost: PlannedCost | None
+    previous: MeasureYear | None  # last year's record, for its 改善方針
+    overdue: bool = False
+
+    @property
+    def label(self):
+        return fiscal_year_label(self.year)
+
+
+def measure_year_rows(measure, today=None):
+    """Per plan year: target, actual, 達成度/grade, planned cost and last year's 改善方針."""
+    today = today or timezone.localdate()
+    kgi = getattr(measure, "kgi", None)
+    scale = grade_scale(measure.plan)
+    targets = {t.fiscal_year: t for t in measure.kpi_targets.all()}
+    costs = {c.fiscal_year: c for c in measure.planned_costs.all()}
+    records = {r.fiscal_year: r for r in measure.years.all()}
+    rows = []
+    for year in measure.plan.fiscal_years:
+        record = records.get(year)
+        rows.append(
+            YearRow(
+                year,
+                targets.get(year),
+                record,
+                assess_year(kgi, targets.get(year), record, scale),
+                costs.get(year),
+                records.get(year - 1),
+                overdue=fiscal_year_closed(year, today) and not (record and record.has_actuals),
+            )
+        )
+    return rows
+
+
+@dataclass
+class Change:
+    when: object
+    who: str
+    what: str
+    reason: str
+    changes: list = field(default_factory=list)  # (field label, old, new)
+
+
+def _shown(model, name, value):
+    f = model._meta.get_field(name)
+    if value in (None, ""):
+        return "－"
+    if f.choices:
+        return dict(f.flatchoices).get(value, value)
+    if name in ("amount", "actual_cost", "actual_general_fund", "actual_other_funds"):
+        return format_amount(value)
+    if f.get_internal_type() == "DecimalField":
+        return format_number(value)
+    return str(value)
+
+
+def _changes(history_rows, model, fields, title):
+    """Pairwise diffs of one model's historical rows (ordered by object, then time)."""
+    previous = {}
+    out = []
+    for h in history_rows:
+        before = previous.get(h.id)
+        diffs = [
+            (
+                str(model._meta.get_field(f).verbose_name),
+                _shown(model, f, getattr(before, f)) if before else "－",
+                _shown(model, f, getattr(h, f)),
+            )
+            for f in fields
+            if before is None
+            and getattr(h, f) not in (None, "")
+            or before is not None
+            and getattr(before, f) != getattr(h, f)
+        ]
+        previous[h.id] = h
+        if diffs or h.history_type == "-":
+            who = h.history_user.get_full_name() or h.history_user.username if h.history_user else "（システム）"
+            out.append(Change(h.history_date, who, title(h), h.history_change_reason or "", diffs))
+    return out
+
+
+ENTRY_HISTORY_FIELDS = [
+    "kpi_actual",
+    "kpi_actual_text",
+    "actual_cost",
+    "actual_general_fund",
+    "actual_other_funds",
+    "work_done",
+    "judged_grade",
+    "evaluation_comment",
+    "improvement",
+    "improvement_text",
+    "status",
+    "return_comment",
+]
+
+
+def measure_history(measure, limit=100):
+    """Every change to the measure's targets, costs, KGI, actuals and evaluations: who, when, old → new."""
+
+    def year_title(kind):
+        return lambda h: f"{fiscal_year_label(h.fiscal_year)} {kind}"
+
+    bars = {b.pk: b.label for b in measure.schedule_bars.all()}
+    records = {r.pk: r.fiscal_year for r in measure.years.all()}
+    changes = []
+    changes += _changes(
+        MeasureYear.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        MeasureYear,
+        ENTRY_HISTORY_FIELDS,
+        year_title("実績・評価"),
+    )
+    changes += _changes(
+        KpiTarget.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        KpiTarget,
+        ["value", "text", "note"],
+        year_title("KPI目標"),
+    )
+    changes += _changes(
+        PlannedCost.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        PlannedCost,
+        ["amount"],
+        year_title("年度経費（LCC）"),
+    )
+    changes += _changes(
+        Kgi.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        Kgi,
+        ["text", "target", "target_text", "unit", "direction", "is_cumulative"],
+        lambda h: "数値目標（KGI）",
+    )
+    changes += _changes(
+        BarStatus.history.filter(measure_year_id__in=list(records))
+        .select_related("history_user")
+        .order_by("id", "history_id"),
+        BarStatus,
+        ["state"],
+        lambda h: (
+            f"{fiscal_year_label(records[h.measure_year_id]) if h.measure_year_id in records else ''} "
+            f"{bars.get(h.bar_id, '')} の進捗"
+        ),
+    )
+    # The plan's own loading is not news to anyone: skip rows written without a user and without a reason.
+    changes = [c for c in changes if c.who != "（システム）" or c.reason]
+    changes.sort(key=lambda c: c.when, reverse=True)
+    return changes[:limit]
+
+
+STAGES = ("P", "D", "C", "A")
+
+
+@dataclass
+class RollupRow:
+    label: str
+    level: str  # "plan", "policy", "initiative"
+    measures: int = 0
+    stages: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    overdue: int = 0
+
+    def add(self, stage, status, overdue):
+        self.measures += 1
+        self.stages[stage] += 1
+        self.statuses[status] += 1
+        self.overdue += overdue
+
+    @property
+    def stage_counts(self):
+        return [self.stages[s] for s in STAGES]
+
+
+def pdca_rollup(plan, year, today=None):
+    """Measures at each PDCA stage, approved, returned and overdue, per plan, policy and initiative."""
+    today = today or timezone.localdate()
+    closed = fiscal_year_closed(year, today)
+    policies = list(Policy.objects.filter(plan=plan).order_by("number"))
+    initiatives = list(
+        Initiative.objects.filter(policy__plan=plan, status=Initiative.Status.ACTIVE).order_by(
+            "policy__number", "number"
+        )
+    )
+    records = {
+        r.measure_id: r
+        for r in MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year).only(
+            "measure_id",
+            "status",
+            "kpi_actual",
+            "kpi_actual_text",
+            "actual_cost",
+            "work_done",
+            "evaluation_comment",
+            "improvement",
+        )
+    }
+    measures = list(Measure.objects.filter(plan=plan).values_list("pk", "initiative_id", "initiative__policy_id"))
+    total = RollupRow(plan.title, "plan")
+    by_policy = {p.pk: RollupRow(f"基本方針{p.numeral} {p.title}", "policy") for p in policies}
+    by_initiative = {i.pk: RollupRow(f"取組{i.number}：{i.title}", "initiative") for i in initiatives}
+    children = defaultdict(list)
+    for i in initiatives:
+        children[i.policy_id].append(by_initiative[i.pk])
+    for measure_id, initiative_id, policy_id in measures:
+        record = records.get(measure_id)
+        stage = record.stage if record else "P"
+        status = record.status if record else MeasureYear.Status.DRAFT
+        overdue = closed and not (record and record.has_actuals)
+        for row in (total, by_policy[policy_id], by_initiative[initiative_id]):
+            row.add(stage, status, overdue)
+    rows = [total]
+    for p in policies:
+        rows.append(by_policy[p.pk])
+        rows.extend(children[p.pk])
+    return rows
+
+
+def submitted_records(plan, year):
+    """Submitted measure-years awaiting approval, for bulk approval."""
+    return list(
+        MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year, status=MeasureYear.Status.SUBMITTED)
+        .select_related("measure__department")
+        .order_by("measure__code")
+    )
