@@ -2,7 +2,8 @@
 
 - DX推進部門: edit the plan; enter, approve, return and reopen any measure-year.
 - 担当課: enter actuals and self-evaluations for their own departments' measures.
-- 所属長・部長, and any other signed-in user: read only.
+- 所属長・部長: read every page and report.
+- A signed-in account in none of these roles sees nothing until given one.
 A locked (approved) year can be changed by nobody until the DX推進部門 reopens it.
 """
 
@@ -17,6 +18,11 @@ def roles_of(user):
     if not hasattr(user, "_portal_roles"):
         user._portal_roles = set(user.groups.values_list("name", flat=True))
     return user._portal_roles
+
+
+def can_view(user):
+    """Read access to the portal's pages: any of the three roles (or a superuser)."""
+    return user.is_authenticated and user.is_active and (user.is_superuser or bool(roles_of(user)))
 
 
 def is_dx_office(user):

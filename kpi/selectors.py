@@ -237,6 +237,6 @@ def submitted_records(plan, year):
     """Submitted measure-years awaiting approval, for bulk approval."""
     return list(
         MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year, status=MeasureYear.Status.SUBMITTED)
-        .select_related("measure__department")
+        .select_related("measure__department", "measure__plan")
         .order_by("measure__code")
     )

@@ -92,3 +92,41 @@ def test_wrong_password_gets_a_japanese_message(page, plan, viewer):
     page.get_by_role("button", name="ログイン").click()
     expect(page.get_by_role("alert")).to_contain_text("正しいユーザー名とパスワードを入力してください")
     assert page.problems == []
+
+
+def test_department_enters_r7_and_dx_office_approves(page, plan, staff_user, dx_user):
+    from initiatives.models import Measure
+
+    measure = Measure.objects.get(plan=plan, name="デジタル・デバイド対策")
+    measure.department = staff_user.departments.get()
+    measure.save()
+
+    log_in(page, staff_user)
+    page.goto(measure.get_absolute_url())
+    page.locator("#year-2025").get_by_role("link", name="実績・評価を入力").click()
+    page.get_by_label("KPI実績値").fill("７６")  # full-width, as typed on a Japanese IME
+    page.get_by_label("決算額（千円）").fill("0")
+    page.get_by_label("実施内容").fill("スマートフォン講座を24回開催")
+    page.get_by_label("評価・要因分析").fill("参加者アンケートで目標に近い結果")
+    page.get_by_label("改善方針", exact=True).select_option(label="継続")
+    page.get_by_role("button", name="保存して提出").click()
+    expect(page.get_by_role("status")).to_contain_text("提出しました")
+    expect(page.locator("#year-2025")).to_contain_text("提出済み")
+    page.get_by_role("button", name="ログアウト").click()
+
+    log_in(page, dx_user)
+    page.goto(measure.get_absolute_url())
+    page.locator("#year-2025").get_by_role("button", name="承認する").click()
+    expect(page.get_by_role("status")).to_contain_text("承認しました")
+    card = page.locator("#year-2025")
+    expect(card).to_contain_text("承認済み（ロック）")
+    expect(card.get_by_role("link", name="実績・評価を入力")).to_have_count(0)
+    # 76 ÷ 80% target = 95.0% → B, computed, on the year row
+    row = page.locator("table.years tbody tr").nth(3)
+    expect(row).to_contain_text("95.0%")
+    expect(row.locator(".grade-badge")).to_have_text("B")
+    history = page.locator("section.history")
+    expect(history).to_contain_text("承認")
+    expect(history).to_contain_text("KPI実績値：－ → 76")
+    expect(history).to_contain_text(staff_user.username)
+    assert page.problems == []

@@ -1,0 +1,178 @@
+"""Submit → approve (lock) or return; reopen as a logged step; bulk approval; the grid; the roll-up."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from initiatives.models import Measure
+from kpi import selectors
+from kpi.models import MeasureYear
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2025
+
+
+def step_url(name, record):
+    return reverse(f"kpi:{name}", args=[record.measure.plan.code, record.measure.code, record.fiscal_year])
+
+
+@pytest.fixture
+def draft(measure):
+    return MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=78, work_done="講座を実施")
+
+
+def test_submit_then_approve_locks_the_year(client, staff_user, dx_user, measure, draft):
+    client.force_login(staff_user)
+    edit = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, YEAR])
+    response = client.post(
+        edit, {"seen_version": draft.version, "kpi_actual": "78", "evaluation_comment": "概ね順調", "submit": "1"}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == MeasureYear.Status.SUBMITTED and draft.submitted_at
+
+    client.force_login(dx_user)
+    assert client.post(step_url("approve", draft), {"seen_version": draft.version}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_locked and draft.approved_by == dx_user
+    html = client.get(measure.get_absolute_url()).content.decode()
+    assert "承認済み（ロック）" in html
+    # 78 ÷ 80 (R7 target 80%) = 97.5% → B
+    assert "97.5%" in html and 'grade-badge grade-B">B<' in html
+    assert "ロックを解除して再開" in html
+
+
+def test_submit_without_actuals_is_refused(client, staff_user, measure):
+    client.force_login(staff_user)
+    edit = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, YEAR])
+    response = client.post(edit, {"seen_version": "0", "improvement": "continue", "submit": "1"})
+    assert "実績（KPI実績値・決算額・実施内容のいずれか）を入力してから提出してください。" in response.content.decode()
+    assert not MeasureYear.objects.exists()
+
+
+def test_return_needs_a_reason_and_shows_it(client, dx_user, draft):
+    draft.status = MeasureYear.Status.SUBMITTED
+    draft.save()
+    client.force_login(dx_user)
+    client.post(step_url("return", draft), {"seen_version": draft.version, "comment": ""})
+    draft.refresh_from_db()
+    assert draft.status == MeasureYear.Status.SUBMITTED
+    client.post(step_url("return", draft), {"seen_version": draft.version, "comment": "根拠資料を添付してください"})
+    draft.refresh_from_db()
+    assert draft.status == MeasureYear.Status.RETURNED
+    assert "根拠資料を添付してください" in client.get(draft.measure.get_absolute_url()).content.decode()
+
+
+def test_reopen_is_an_explicit_logged_step(client, dx_user, draft):
+    draft.status = MeasureYear.Status.APPROVED
+    draft.save()
+    client.force_login(dx_user)
+    client.post(step_url("reopen", draft), {"seen_version": draft.version, "comment": ""})
+    draft.refresh_from_db()
+    assert draft.is_locked  # no reason, no reopening
+    client.post(step_url("reopen", draft), {"seen_version": draft.version, "comment": "決算額の訂正"})
+    draft.refresh_from_db()
+    assert draft.status == MeasureYear.Status.DRAFT
+    last = draft.history.first()
+    assert last.history_change_reason == "再開: 決算額の訂正" and last.history_user == dx_user
+    html = client.get(draft.measure.get_absolute_url()).content.decode()
+    assert "再開: 決算額の訂正" in html and "承認済み → 入力中" in html
+
+
+def test_history_shows_who_changed_what(client, staff_user, measure, draft):
+    client.force_login(staff_user)
+    edit = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, YEAR])
+    client.post(edit, {"seen_version": draft.version, "kpi_actual": "79", "work_done": "講座を実施"})
+    html = client.get(measure.get_absolute_url()).content.decode()
+    assert "KPI実績値：78 → 79" in html
+    assert staff_user.username in html
+
+
+def test_improvement_shows_on_the_next_years_page(client, staff_user, measure):
+    MeasureYear.objects.create(
+        measure=measure, fiscal_year=2024, kpi_actual=70, improvement="expand", improvement_text="講座を地区ごとに拡大"
+    )
+    client.force_login(staff_user)
+    html = client.get(reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, 2025])).content.decode()
+    assert "前年度の改善方針" in html and "拡充" in html and "講座を地区ごとに拡大" in html
+
+
+def test_bulk_approval_is_all_or_nothing(client, dx_user, plan, measure, other_measure):
+    a = MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    b = MeasureYear.objects.create(measure=other_measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    client.force_login(dx_user)
+    url = reverse("kpi:bulk_approve", args=[plan.code, YEAR])
+    # b was returned by someone else meanwhile: nothing is approved.
+    MeasureYear.objects.filter(pk=b.pk).update(status="returned")
+    client.post(url, {"record": [a.pk, b.pk]})
+    assert set(MeasureYear.objects.values_list("status", flat=True)) == {"submitted", "returned"}
+    MeasureYear.objects.filter(pk=b.pk).update(status="submitted")
+    client.post(url, {"record": [a.pk, b.pk]})
+    assert set(MeasureYear.objects.values_list("status", flat=True)) == {"approved"}
+
+
+def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):
+    measures = list(Measure.objects.filter(plan=plan, initiative__policy__number=1, initiative__number=3))
+    Measure.objects.filter(pk__in=[m.pk for m in measures]).update(department=department)
+    client.force_login(staff_user)
+    url = reverse("kpi:department_grid", args=[plan.code, YEAR, department.code])
+    html = client.get(url).content.decode()
+    assert all(m.name in html for m in measures)
+
+    data = {}
+    for m in measures:
+        data.update({f"m{m.pk}-seen_version": "0", f"m{m.pk}-kpi_actual": "10", f"m{m.pk}-work_done": "実施"})
+    bad = measures[2]  # デジタル・デバイド対策, unit %
+    data[f"m{bad.pk}-kpi_actual"] = "150"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert not MeasureYear.objects.exists()
+    html = response.content.decode()
+    assert "何も保存していません" in html
+    assert f'id="row-{bad.code}"' in html.split("row-error", 1)[1][:80]
+    assert "単位が%の値は100以下で入力してください。" in html
+
+    data[f"m{bad.pk}-kpi_actual"] = "７５"
+    assert client.post(url, data).status_code == 302
+    assert MeasureYear.objects.filter(fiscal_year=YEAR).count() == len(measures)
+
+
+def test_rollup_counts_stages_and_overdue(plan):
+    measures = list(Measure.objects.filter(plan=plan).order_by("pk"))
+    MeasureYear.objects.create(measure=measures[0], fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    MeasureYear.objects.create(
+        measure=measures[1],
+        fiscal_year=YEAR,
+        kpi_actual=1,
+        evaluation_comment="x",
+        improvement="continue",
+        status="approved",
+    )
+    MeasureYear.objects.create(
+        measure=measures[2], fiscal_year=YEAR, kpi_actual=1, evaluation_comment="x", status="returned"
+    )
+    rows = selectors.pdca_rollup(plan, YEAR, today=datetime.date(2026, 11, 27))
+    total = rows[0]
+    assert total.measures == 30
+    assert total.stage_counts == [27, 1, 1, 1]  # P, D, C, A
+    assert (total.statuses["submitted"], total.statuses["approved"], total.statuses["returned"]) == (1, 1, 1)
+    assert total.overdue == 27
+    # Before the year closes (31 March 2026) nothing is overdue.
+    assert selectors.pdca_rollup(plan, YEAR, today=datetime.date(2026, 3, 31))[0].overdue == 0
+    policy_rows = [r for r in rows if r.level == "policy"]
+    assert sum(r.measures for r in policy_rows) == 30
+    initiative_rows = [r for r in rows if r.level == "initiative"]
+    assert len(initiative_rows) == 13 and sum(r.measures for r in initiative_rows) == 30
+
+
+def test_pdca_page_shows_the_rollup_in_fixed_queries(client, dx_user, plan, measure, django_assert_num_queries):
+    MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    client.force_login(dx_user)
+    url = reverse("kpi:pdca", args=[plan.code, YEAR])
+    # session, user, the user's groups (role check), plan, policies, initiatives, measure-years,
+    # measures, submitted records with their measures (for bulk approval), departments with measures
+    with django_assert_num_queries(10):
+        html = client.get(url).content.decode()
+    assert "選んだ施策を一括承認" in html and measure.name in html
