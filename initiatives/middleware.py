@@ -5,6 +5,7 @@ from .permissions import can_view
 # Pages with their own rules: the login and logout pages, the admin (staff
 # permissions), static files and the health check.
 OPEN_PREFIXES = ("/accounts/", "/admin/", "/static/", "/healthz")
+NO_ROLE = "このアカウントには役割（DX推進部門・担当課・所属長）が設定されていません。管理者に連絡してください。"
 
 
 class RoleRequiredMiddleware:

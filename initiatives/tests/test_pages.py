@@ -100,8 +100,8 @@ def test_login_page_is_japanese(client):
 def test_plan_tree_shows_policies_initiatives_and_future_ones(client, viewer, plan, django_assert_num_queries):
     client.force_login(viewer)
     url = reverse("initiatives:plan_detail", args=[plan.code])
-    # session, user, plan, policies, initiatives, measures (with KGI and department)
-    with django_assert_num_queries(6):
+    # session, user, the user's groups (role check), plan, policies, initiatives, measures (with KGI and department)
+    with django_assert_num_queries(7):
         html = client.get(url).content.decode()
     assert "基本方針Ⅰ" in html and "基本方針Ⅱ" in html
     assert html.count('class="initiative future"') == 5
