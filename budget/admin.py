@@ -7,7 +7,7 @@ from .models import GeneralFundPlan, PlannedCost
 class PlannedCostInline(admin.TabularInline):
     model = PlannedCost
     extra = 0
-    fields = ["fiscal_year", "amount"]
+    fields = ["fiscal_year", "amount", "note"]
 
 
 @admin.register(PlannedCost)

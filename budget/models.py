@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from initiatives.models import fiscal_year_range_check
+from initiatives.fiscal import fiscal_year_label
+from initiatives.models import fiscal_year_range_check, plan_of
 
 
 class PlannedCost(models.Model):
@@ -22,6 +23,7 @@ class PlannedCost(models.Model):
     )
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
     amount = models.BigIntegerField(_("経費（千円）"), null=True, blank=True, validators=[MinValueValidator(0)])
+    note = models.CharField(_("注記"), max_length=50, blank=True, help_text=_("例: ※4（計画の脚注記号）"))
 
     history = HistoricalRecords()
 
@@ -44,11 +46,12 @@ class PlannedCost(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.measure} {self.fiscal_year}"
+        return fiscal_year_label(self.fiscal_year)  # no measure lookup: admin inlines list many
 
     def clean(self):
-        if self.measure_id:
-            self.measure.plan.check_fiscal_year(self.fiscal_year)
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
 
 
 class GeneralFundPlan(models.Model):
@@ -111,3 +114,20 @@ class GeneralFundPlan(models.Model):
             raise ValidationError(
                 {"measure": ValidationError(_("個別施策が別の基本方針に属しています。"), code="policy_mismatch")}
             )
+        if self.policy_id and self.fiscal_year:
+            # A policy-year is recorded either as one policy-wide figure or per measure, never both:
+            # the roll-up adds every row, so a mix would count the same money twice.
+            others = GeneralFundPlan.objects.filter(policy_id=self.policy_id, fiscal_year=self.fiscal_year).exclude(
+                pk=self.pk
+            )
+            clash = others.filter(measure__isnull=self.measure_id is not None)
+            if clash.exists():
+                raise ValidationError(
+                    ValidationError(
+                        _(
+                            "この基本方針・年度の一般財源は既に%(other)sで登録されています。どちらか一方にしてください。"
+                        ),
+                        code="mixed_granularity",
+                        params={"other": _("施策別") if self.measure_id is None else _("基本方針全体")},
+                    )
+                )

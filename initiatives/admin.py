@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db import models
+from django.forms import Textarea
 from simple_history.admin import SimpleHistoryAdmin
 
 from budget.admin import PlannedCostInline
@@ -37,6 +39,7 @@ class InitiativeAdmin(admin.ModelAdmin):
 class ScheduleBarInline(admin.TabularInline):
     model = ScheduleBar
     extra = 0
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 40})}}
     fields = ["order", "label", "start_year", "end_year", "is_inferred", "basis"]
 
 
@@ -45,7 +48,7 @@ class MeasureAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "initiative", "department"]
     list_filter = ["plan", "initiative__policy", "initiative", "department"]
     search_fields = ["code", "name", "content", "goal"]
-    list_select_related = ["initiative", "department"]
+    list_select_related = ["initiative__policy", "department"]
     inlines = [KgiInline, ScheduleBarInline, KpiTargetInline, PlannedCostInline]
 
 

@@ -3,9 +3,13 @@
 "A fiscal year lies inside its plan's period" spans two tables (the row and
 its plan), so model validation (Plan.check_fiscal_year) is backed here by a
 trigger on SQLite and PostgreSQL: a row written past the forms still fails.
+
+They are (re)created after every migrate (InitiativesConfig.ready), not in a
+migration: SQLite rebuilds a table for most column changes, which silently
+drops its triggers.
 """
 
-from django.db import migrations
+from django.db import connections
 
 MESSAGE = "fiscal year outside the plan period"
 
@@ -20,14 +24,14 @@ def _condition(parent, fk, columns):
 
 def _sqlite(name, table, condition):
     return [
-        f"CREATE TRIGGER {name}_{op.lower()} BEFORE {op} ON {table} FOR EACH ROW "
+        f"CREATE TRIGGER IF NOT EXISTS {name}_{op.lower()} BEFORE {op} ON {table} FOR EACH ROW "
         f"WHEN NOT {condition} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
         for op in ("INSERT", "UPDATE")
-    ], [f"DROP TRIGGER IF EXISTS {name}_{op}" for op in ("insert", "update")]
+    ]
 
 
 def _postgresql(name, table, condition):
-    create = [
+    return [
         f"""CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger AS $$
         BEGIN
           IF NOT {condition} THEN
@@ -35,25 +39,36 @@ def _postgresql(name, table, condition):
           END IF;
           RETURN NEW;
         END $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS {name} ON {table}",
         f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}_fn()",
     ]
-    drop = [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}_fn()"]
-    return create, drop
 
 
-def year_in_plan_trigger(name, table, fk, parent, columns):
-    """A migration operation adding the trigger on `table` (via `fk` → `parent`.plan_id)."""
-    condition = _condition(parent, fk, columns)
-    builders = {"sqlite": _sqlite, "postgresql": _postgresql}
+# (trigger name, table, foreign key column, parent table holding plan_id, year columns)
+YEAR_IN_PLAN = [
+    (
+        "schedule_bar_year_in_plan",
+        "initiatives_schedulebar",
+        "measure_id",
+        "initiatives_measure",
+        ["start_year", "end_year"],
+    ),
+    ("kpi_target_year_in_plan", "kpi_kpitarget", "measure_id", "initiatives_measure", ["fiscal_year"]),
+    ("measure_year_year_in_plan", "kpi_measureyear", "measure_id", "initiatives_measure", ["fiscal_year"]),
+    ("planned_cost_year_in_plan", "budget_plannedcost", "measure_id", "initiatives_measure", ["fiscal_year"]),
+    ("general_fund_year_in_plan", "budget_generalfundplan", "policy_id", "initiatives_policy", ["fiscal_year"]),
+]
 
-    def run(schema_editor, which):
-        build = builders.get(schema_editor.connection.vendor)
-        if build is None:
-            return  # other databases rely on model validation only
-        for sql in build(name, table, condition)[which]:
-            schema_editor.execute(sql)
 
-    return migrations.RunPython(
-        lambda apps, schema_editor: run(schema_editor, 0),
-        lambda apps, schema_editor: run(schema_editor, 1),
-    )
+def ensure_year_triggers(using="default", **kwargs):
+    """Create any missing trigger (post_migrate receiver; safe to run again)."""
+    connection = connections[using]
+    build = {"sqlite": _sqlite, "postgresql": _postgresql}.get(connection.vendor)
+    if build is None:
+        return  # other databases rely on model validation only
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for name, table, fk, parent, columns in YEAR_IN_PLAN:
+            if table in tables:
+                for sql in build(name, table, _condition(parent, fk, columns)):
+                    cursor.execute(sql)

@@ -7,12 +7,12 @@ all call these functions, never format years or amounts themselves.
 
 from decimal import Decimal
 
-# (first Western year of the era, short letter, name). FY2019 began in April,
-# after the Reiwa era started on 1 May 2019 was announced, and is called 令和元年度.
+# (first Western fiscal year of the era, short letter, name). FY2019 is called
+# 令和元年度 although Reiwa began in May; FY1989 likewise 平成元年度. Years before
+# 1989 are outside every plan (the models' sanity range starts there).
 ERAS = (
     (2019, "R", "令和"),
     (1989, "H", "平成"),
-    (1926, "S", "昭和"),
 )
 
 NONE_MARK = "－"

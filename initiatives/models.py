@@ -3,8 +3,10 @@
 KGI/KPI targets live in kpi/, planned costs and 一般財源 in budget/.
 """
 
+import re
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -26,9 +28,28 @@ def fiscal_year_range_check(field, name):
     )
 
 
+def related_or_none(obj, name):
+    """A related object if set, even one not saved yet (an admin inline under a new measure)."""
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def plan_of(obj):
+    """The plan a measure-level row belongs to, or None while its measure is not chosen yet."""
+    measure = related_or_none(obj, "measure")
+    return related_or_none(measure, "plan") if measure is not None else None
+
+
 def lines(text):
-    """Multi-line text fields hold one item a line (effects, footnotes)."""
+    """Effects are held one a line."""
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def paragraphs(text):
+    """Notes are held one a paragraph (a blank line between), since a footnote may run over lines."""
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
 class Department(models.Model):
@@ -64,7 +85,7 @@ class Plan(models.Model):
     end_year = models.PositiveSmallIntegerField(_("計画期間（終了年度）"))
     source = models.CharField(_("出典"), max_length=200, blank=True)
     data_notes = models.TextField(
-        _("データに関する注記"), blank=True, help_text=_("1行に1件。計画本文ではない補足です。")
+        _("データに関する注記"), blank=True, help_text=_("空行で区切って1件ずつ。計画本文ではない補足です。")
     )
 
     history = HistoricalRecords()
@@ -97,6 +118,31 @@ class Plan(models.Model):
     def period_label(self):
         return f"{fiscal_year_label(self.start_year)}～{fiscal_year_label(self.end_year)}"
 
+    def clean(self):
+        if self.pk and self.start_year and self.end_year:
+            outside = (
+                ("measures__kpi_targets__fiscal_year", "KPI目標"),
+                ("measures__planned_costs__fiscal_year", "年度経費"),
+                ("measures__years__fiscal_year", "実績"),
+                ("policies__general_fund_plans__fiscal_year", "一般財源"),
+                ("measures__schedule_bars__start_year", "スケジュール"),
+                ("measures__schedule_bars__end_year", "スケジュール"),
+            )
+            mine = Plan.objects.filter(pk=self.pk)
+            found = sorted(
+                {
+                    label
+                    for path, label in outside
+                    if mine.filter(Q(**{f"{path}__lt": self.start_year}) | Q(**{f"{path}__gt": self.end_year})).exists()
+                }
+            )
+            if found:
+                raise ValidationError(
+                    _("計画期間の外になる%(what)sのデータがあります。先にそのデータを修正してください。"),
+                    code="period_excludes_rows",
+                    params={"what": "・".join(found)},
+                )
+
     def check_fiscal_year(self, year, field="fiscal_year"):
         """The one rule for "a year inside this plan": raise a field error if not."""
         if year is not None and not (self.start_year <= year <= self.end_year):
@@ -111,7 +157,7 @@ class Plan(models.Model):
             )
 
     def data_note_lines(self):
-        return lines(self.data_notes)
+        return paragraphs(self.data_notes)
 
 
 class Policy(models.Model):
@@ -152,6 +198,9 @@ class Initiative(models.Model):
     urgency = models.PositiveSmallIntegerField(_("緊急度"), null=True, blank=True)
     importance = models.PositiveSmallIntegerField(_("重要度"), null=True, blank=True)
     is_priority = models.BooleanField(_("重点取組"), default=False)
+    priority_inferred = models.BooleanField(
+        _("重点は推定"), default=False, help_text=_("計画書の網掛けが読み取れず、重点かどうかを推定した場合")
+    )
     status = models.CharField(_("状態"), max_length=10, choices=Status, default=Status.ACTIVE)
     consideration = models.TextField(_("検討の方向性"), blank=True)
     future_no = models.PositiveSmallIntegerField(_("今後検討する取組の番号"), null=True, blank=True)
@@ -180,14 +229,14 @@ class Initiative(models.Model):
         ]
 
     def __str__(self):
-        return f"取組{self.number}：{self.title}"
+        return f"{self.policy.numeral}-取組{self.number}：{self.title}"
 
     @property
     def is_future(self):
         return self.status == self.Status.FUTURE
 
     def data_note_lines(self):
-        return lines(self.data_notes)
+        return paragraphs(self.data_notes)
 
 
 class Measure(models.Model):
@@ -206,8 +255,10 @@ class Measure(models.Model):
     content = models.TextField(_("内容"), blank=True)
     goal = models.TextField(_("目指す姿／目標"), blank=True)
     effects = models.TextField(_("期待される効果"), blank=True, help_text=_("1行に1件"))
-    notes = models.TextField(_("注記（※）"), blank=True, help_text=_("計画に記載の注記。1行に1件"))
-    data_notes = models.TextField(_("データに関する注記"), blank=True, help_text=_("計画本文ではない補足。1行に1件"))
+    notes = models.TextField(_("注記（※）"), blank=True, help_text=_("計画に記載の注記。空行で区切って1件ずつ"))
+    data_notes = models.TextField(
+        _("データに関する注記"), blank=True, help_text=_("計画本文ではない補足。空行で区切って1件ずつ")
+    )
     department = models.ForeignKey(
         Department,
         models.SET_NULL,
@@ -258,10 +309,10 @@ class Measure(models.Model):
         return lines(self.effects)
 
     def note_lines(self):
-        return lines(self.notes)
+        return paragraphs(self.notes)
 
     def data_note_lines(self):
-        return lines(self.data_notes)
+        return paragraphs(self.data_notes)
 
 
 class ScheduleBar(models.Model):
@@ -299,8 +350,8 @@ class ScheduleBar(models.Model):
             raise ValidationError(
                 {"end_year": ValidationError(_("終了年度は開始年度以降にしてください。"), code="ends_before_start")}
             )
-        if self.measure_id:
-            plan = self.measure.plan
+        plan = plan_of(self)
+        if plan is not None:
             plan.check_fiscal_year(self.start_year, "start_year")
             plan.check_fiscal_year(self.end_year, "end_year")
 

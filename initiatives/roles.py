@@ -22,7 +22,8 @@ def setup_roles():
     plan_perms = Permission.objects.filter(content_type__app_label__in=PLAN_APPS)
     view_perms = plan_perms.filter(codename__startswith="view_")
     grants = {
-        Role.DX_OFFICE: plan_perms,
+        # Deleting a whole plan would take every record under it: only a superuser may.
+        Role.DX_OFFICE: plan_perms.exclude(codename="delete_plan"),
         Role.DEPARTMENT: view_perms,
         Role.VIEWER: view_perms,
     }

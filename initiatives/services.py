@@ -25,8 +25,12 @@ class PlanImportError(Exception):
         super().__init__("\n".join(problems))
 
 
-def _joined(items):
+def _lines(items):
     return "\n".join(items or [])
+
+
+def _paragraphs(items):
+    return "\n\n".join(items or [])
 
 
 def _decimal(value):
@@ -62,7 +66,7 @@ class _Loader:
                 start_year=p["start_year"],
                 end_year=p["end_year"],
                 source=p.get("source", ""),
-                data_notes=_joined(p.get("data_notes")),
+                data_notes=_paragraphs(p.get("data_notes")),
             ),
             f"計画 {p['code']}",
         )
@@ -104,10 +108,11 @@ class _Loader:
                 urgency=ini.get("urgency"),
                 importance=ini.get("importance"),
                 is_priority=ini.get("is_priority", False),
+                priority_inferred=ini.get("priority_inferred", False),
                 status=ini.get("status", Initiative.Status.ACTIVE),
                 consideration=ini.get("consideration", ""),
                 future_no=ini.get("future_no"),
-                data_notes=_joined(ini.get("data_notes")),
+                data_notes=_paragraphs(ini.get("data_notes")),
             ),
             where,
         )
@@ -127,9 +132,9 @@ class _Loader:
                 name=m["name"],
                 content=m.get("content", ""),
                 goal=m.get("goal", ""),
-                effects=_joined(m.get("effects")),
-                notes=_joined(m.get("notes")),
-                data_notes=_joined(m.get("data_notes")),
+                effects=_lines(m.get("effects")),
+                notes=_paragraphs(m.get("notes")),
+                data_notes=_paragraphs(m.get("data_notes")),
             ),
             where,
         )
@@ -175,9 +180,10 @@ class _Loader:
                 ),
                 f"{where} KPI {year}",
             )
+        lcc_notes = m.get("lcc_notes", {})
         for year, amount in sorted(m.get("lcc", {}).items()):
             self.save(
-                PlannedCost(measure=measure, fiscal_year=int(year), amount=amount),
+                PlannedCost(measure=measure, fiscal_year=int(year), amount=amount, note=lcc_notes.get(year, "")),
                 f"{where} LCC {year}",
             )
 

@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from initiatives.fiscal import NONE_MARK, format_number
-from initiatives.models import fiscal_year_range_check
+from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_number
+from initiatives.models import fiscal_year_range_check, plan_of, related_or_none
 
 PERCENT = "%"
 
@@ -110,7 +110,7 @@ class KpiTarget(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.measure} {self.fiscal_year}"
+        return fiscal_year_label(self.fiscal_year)  # no measure lookup: admin inlines list many
 
     @property
     def is_none(self):
@@ -124,9 +124,10 @@ class KpiTarget(models.Model):
         return f"{shown}（{self.note}）" if self.note else shown
 
     def clean(self):
-        if self.measure_id:
-            self.measure.plan.check_fiscal_year(self.fiscal_year)
-            kgi = getattr(self.measure, "kgi", None)
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
+            kgi = related_or_none(self.measure, "kgi")
             if kgi is not None:
                 validate_percent(self.value, kgi.unit, "value")
 
@@ -289,9 +290,10 @@ class MeasureYear(models.Model):
         return "P"
 
     def clean(self):
-        if self.measure_id:
-            self.measure.plan.check_fiscal_year(self.fiscal_year)
-            kgi = getattr(self.measure, "kgi", None)
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
+            kgi = related_or_none(self.measure, "kgi")
             if kgi is not None:
                 validate_percent(self.kpi_actual, kgi.unit, "kpi_actual")
         if self.judged_grade and not self.evaluation_comment.strip():

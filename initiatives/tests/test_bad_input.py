@@ -1,6 +1,7 @@
 """Bad input is refused with a Japanese message and nothing saved — by the forms and by the database."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -123,3 +124,54 @@ def test_database_accepts_years_inside_the_plan(measure):
     PlannedCost.objects.filter(measure=measure, fiscal_year=2022).delete()
     PlannedCost.objects.create(measure=measure, fiscal_year=2022, amount=1)
     assert PlannedCost.objects.filter(measure=measure, fiscal_year=2022, amount=1).exists()
+
+
+def inline_management(prefix, total):
+    return {
+        f"{prefix}-TOTAL_FORMS": total,
+        f"{prefix}-INITIAL_FORMS": 0,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
+
+
+def test_new_measure_with_an_inline_year_outside_the_plan_is_refused(dx_client, plan):
+    initiative = plan.policies.get(number=1).initiatives.get(number=1)
+    data = {
+        "plan": plan.pk,
+        "initiative": initiative.pk,
+        "code": "I-1-9",
+        "ordinal": 9,
+        "name": "新しい施策",
+        **inline_management("kgi", 0),
+        **inline_management("schedule_bars", 0),
+        **inline_management("kpi_targets", 1),
+        **inline_management("planned_costs", 1),
+        "kpi_targets-0-fiscal_year": 2030,
+        "kpi_targets-0-value": "5",
+        "planned_costs-0-fiscal_year": 2025,
+        "planned_costs-0-amount": "-3",
+    }
+    response = dx_client.post(reverse("admin:initiatives_measure_add"), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "R12（2030）年度 は計画期間（R4（2022）年度～R7（2025）年度）の外です。" in html
+    assert "0 以上" in html
+    assert not Measure.objects.filter(code="I-1-9").exists()
+
+
+def test_general_fund_is_recorded_per_policy_or_per_measure_never_both(plan, measure):
+    row = GeneralFundPlan(policy=measure.initiative.policy, measure=measure, fiscal_year=2025, amount=100)
+    with pytest.raises(ValidationError) as raised:
+        row.full_clean()
+    assert "既に基本方針全体で登録されています" in str(raised.value)
+
+
+def test_plan_period_cannot_shrink_past_its_rows(plan):
+    plan.end_year = 2024
+    with pytest.raises(ValidationError) as raised:
+        plan.full_clean()
+    assert "計画期間の外になるKPI目標・スケジュール・一般財源・年度経費のデータがあります" in str(raised.value)
+    plan.refresh_from_db()
+    plan.end_year = 2026  # growing is fine
+    plan.full_clean()

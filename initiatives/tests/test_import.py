@@ -96,3 +96,13 @@ def test_command_reports_problems_in_japanese(tmp_path, db):
     with pytest.raises(CommandError, match="何も保存していません"):
         call_command("import_plan", str(path))
     assert not Plan.objects.filter(code="broken").exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"plan": {}}', '{"plan": {"code": "x"}, "policies": [{}]}'])
+def test_command_reports_a_malformed_file(tmp_path, db, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    before = Plan.objects.count()
+    with pytest.raises(CommandError, match="計画ファイル"):
+        call_command("import_plan", str(path))
+    assert Plan.objects.count() == before
