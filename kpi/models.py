@@ -176,6 +176,22 @@ class GradeThreshold(models.Model):
         return f"{self.grade}: {self.min_rate}%以上"
 
 
+def has_actuals(kpi_actual, kpi_actual_text, actual_cost, work_done):
+    """Has anything of D (実績) been entered?"""
+    return kpi_actual is not None or bool(kpi_actual_text) or actual_cost is not None or bool(work_done)
+
+
+def pdca_stage(actuals_entered, evaluation_comment, improvement):
+    """PDCA stage reached: P (targets only), D (actuals), C (evaluated), A (改善方針 decided)."""
+    if improvement:
+        return "A"
+    if evaluation_comment:
+        return "C"
+    if actuals_entered:
+        return "D"
+    return "P"
+
+
 class MeasureYear(models.Model):
     """One measure in one fiscal year: the PDCA record.
 

@@ -1,15 +1,15 @@
 """Reads for the PDCA pages; each returns plain data so templates make no queries."""
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from budget.models import PlannedCost
 from initiatives.fiscal import fiscal_year_closed, fiscal_year_label, format_amount, format_number
-from initiatives.models import Initiative, Measure, Policy
+from initiatives.models import Measure
 
 from .achievement import assess_year, grade_scale
+from .facts import measure_facts, summarise
 from .models import BarStatus, Kgi, KpiTarget, MeasureYear
 
 
@@ -166,71 +166,9 @@ def measure_history(measure, limit=100):
     return changes[:limit]
 
 
-STAGES = ("P", "D", "C", "A")
-
-
-@dataclass
-class RollupRow:
-    label: str
-    level: str  # "plan", "policy", "initiative"
-    measures: int = 0
-    stages: Counter = field(default_factory=Counter)
-    statuses: Counter = field(default_factory=Counter)
-    overdue: int = 0
-
-    def add(self, stage, status, overdue):
-        self.measures += 1
-        self.stages[stage] += 1
-        self.statuses[status] += 1
-        self.overdue += overdue
-
-    @property
-    def stage_counts(self):
-        return [self.stages[s] for s in STAGES]
-
-
 def pdca_rollup(plan, year, today=None):
     """Measures at each PDCA stage, approved, returned and overdue, per plan, policy and initiative."""
-    today = today or timezone.localdate()
-    closed = fiscal_year_closed(year, today)
-    policies = list(Policy.objects.filter(plan=plan).order_by("number"))
-    initiatives = list(
-        Initiative.objects.filter(policy__plan=plan, status=Initiative.Status.ACTIVE).order_by(
-            "policy__number", "number"
-        )
-    )
-    records = {
-        r.measure_id: r
-        for r in MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year).only(
-            "measure_id",
-            "status",
-            "kpi_actual",
-            "kpi_actual_text",
-            "actual_cost",
-            "work_done",
-            "evaluation_comment",
-            "improvement",
-        )
-    }
-    measures = list(Measure.objects.filter(plan=plan).values_list("pk", "initiative_id", "initiative__policy_id"))
-    total = RollupRow(plan.title, "plan")
-    by_policy = {p.pk: RollupRow(f"基本方針{p.numeral} {p.title}", "policy") for p in policies}
-    by_initiative = {i.pk: RollupRow(f"取組{i.number}：{i.title}", "initiative") for i in initiatives}
-    children = defaultdict(list)
-    for i in initiatives:
-        children[i.policy_id].append(by_initiative[i.pk])
-    for measure_id, initiative_id, policy_id in measures:
-        record = records.get(measure_id)
-        stage = record.stage if record else "P"
-        status = record.status if record else MeasureYear.Status.DRAFT
-        overdue = closed and not (record and record.has_actuals)
-        for row in (total, by_policy[policy_id], by_initiative[initiative_id]):
-            row.add(stage, status, overdue)
-    rows = [total]
-    for p in policies:
-        rows.append(by_policy[p.pk])
-        rows.extend(children[p.pk])
-    return rows
+    return summarise(plan, measure_facts(plan, [year], Measure.objects.filter(plan=plan), today))
 
 
 def submitted_records(plan, year):

@@ -121,7 +121,6 @@ def pdca(request, plan_code, year):
         "plan": plan,
         "year": year,
         "rows": selectors.pdca_rollup(plan, year),
-        "stages": selectors.STAGES,
         "submitted": selectors.submitted_records(plan, year) if can_approve else [],
         "can_approve": can_approve,
         "departments": list(Department.objects.filter(measures__plan=plan).distinct().order_by("code")),

@@ -156,7 +156,7 @@ def test_rollup_counts_stages_and_overdue(plan):
     rows = selectors.pdca_rollup(plan, YEAR, today=datetime.date(2026, 11, 27))
     total = rows[0]
     assert total.measures == 30
-    assert total.stage_counts == [27, 1, 1, 1]  # P, D, C, A
+    assert total.stage_counts == [("P", 27), ("D", 1), ("C", 1), ("A", 1)]
     assert (total.statuses["submitted"], total.statuses["approved"], total.statuses["returned"]) == (1, 1, 1)
     assert total.overdue == 27
     # Before the year closes (31 March 2026) nothing is overdue.
@@ -171,8 +171,8 @@ def test_pdca_page_shows_the_rollup_in_fixed_queries(client, dx_user, plan, meas
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
     client.force_login(dx_user)
     url = reverse("kpi:pdca", args=[plan.code, YEAR])
-    # session, user, the user's groups (role check), plan, policies, initiatives, measure-years,
-    # measures, submitted records with their measures (for bulk approval), departments with measures
-    with django_assert_num_queries(10):
+    # session, user, the user's groups (role check), plan; the facts: measures, KPI targets, planned costs,
+    # measure-years, delayed bars, grade thresholds; submitted records (bulk approval), departments
+    with django_assert_num_queries(12):
         html = client.get(url).content.decode()
     assert "選んだ施策を一括承認" in html and measure.name in html

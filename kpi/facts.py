@@ -1,0 +1,298 @@
+"""One row of facts per measure and fiscal year: what the dashboard, the measure
+list and the hearing reports are computed from.
+
+Fetched with a fixed number of queries (values, not model instances) whatever
+the number of measures, then evaluated with kpi.achievement.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from budget.models import PlannedCost
+from initiatives.fiscal import fiscal_year_closed, fiscal_year_of
+
+from .achievement import assess, grade_scale
+from .models import BarStatus, Direction, KpiTarget, MeasureYear, has_actuals, pdca_stage
+
+GRADES = ("S", "A", "B", "C", "D")
+STAGES = ("P", "D", "C", "A")
+LOW_GRADES = ("C", "D")
+ATTENTION = {
+    "delayed": "スケジュール遅延",
+    "low_grade": "評価C・D",
+    "not_entered": "未入力（期限超過）",
+    "returned": "差戻し",
+}
+
+
+@dataclass(slots=True)
+class Fact:
+    measure_id: int
+    code: str
+    name: str
+    url: str
+    policy_id: int
+    policy_label: str
+    initiative_id: int
+    initiative_label: str
+    department_id: int | None
+    department_name: str
+    unit: str
+    year: int
+    target_value: Decimal | None = None
+    target_text: str = ""
+    target_note: str = ""
+    actual: Decimal | None = None
+    actual_text: str = ""
+    planned_cost: int | None = None
+    actual_cost: int | None = None
+    actual_general_fund: int | None = None
+    status: str = MeasureYear.Status.DRAFT
+    stage: str = "P"
+    entered: bool = False
+    evaluation_comment: str = ""
+    improvement: str = ""
+    improvement_text: str = ""
+    overdue: bool = False
+    delayed: bool = False
+    assessment: object = None
+
+    @property
+    def grade(self):
+        return self.assessment.grade
+
+    @property
+    def reasons(self):
+        return [label for key, label in ATTENTION.items() if needs(self, key)]
+
+
+def needs(fact, key):
+    """Why a measure needs attention; one rule per key of ATTENTION."""
+    if key == "delayed":
+        return fact.delayed
+    if key == "low_grade":
+        return fact.assessment.grade in LOW_GRADES
+    if key == "not_entered":
+        return fact.overdue
+    if key == "returned":
+        return fact.status == MeasureYear.Status.RETURNED
+    raise ValueError(key)
+
+
+def default_year(plan, today=None):
+    """The latest year with entered actuals, else the current fiscal year within the plan."""
+    latest = MeasureYear.objects.filter(measure__plan=plan).aggregate(year=Max("fiscal_year"))["year"]
+    if latest:
+        return latest
+    current = fiscal_year_of(today or timezone.localdate())
+    return min(max(current, plan.start_year), plan.end_year)
+
+
+def measure_facts(plan, years, measures, today=None):
+    """Facts for the given Measure queryset in each of `years`, in plan order.
+
+    Six queries: measures, KPI targets, planned costs, measure-years, delayed
+    bars, grade thresholds.
+    """
+    today = today or timezone.localdate()
+    years = list(years)
+    scale = grade_scale(plan)
+    rows = list(
+        measures.order_by("initiative__policy__number", "initiative__number", "ordinal").values_list(
+            "pk",
+            "code",
+            "name",
+            "initiative__policy_id",
+            "initiative__policy__numeral",
+            "initiative__policy__title",
+            "initiative_id",
+            "initiative__number",
+            "initiative__title",
+            "department_id",
+            "department__name",
+            "department__is_sample",
+            "kgi__unit",
+            "kgi__direction",
+        )
+    )
+    in_plan = {"measure__plan": plan, "fiscal_year__in": years}
+    targets = {
+        (m, y): (v, t, n)
+        for m, y, v, t, n in KpiTarget.objects.filter(**in_plan).values_list(
+            "measure_id", "fiscal_year", "value", "text", "note"
+        )
+    }
+    costs = dict(
+        ((m, y), a)
+        for m, y, a in PlannedCost.objects.filter(**in_plan).values_list("measure_id", "fiscal_year", "amount")
+    )
+    records = {
+        (r[0], r[1]): r
+        for r in MeasureYear.objects.filter(**in_plan).values_list(
+            "measure_id",
+            "fiscal_year",
+            "kpi_actual",
+            "kpi_actual_text",
+            "judged_grade",
+            "actual_cost",
+            "actual_general_fund",
+            "work_done",
+            "evaluation_comment",
+            "improvement",
+            "improvement_text",
+            "status",
+        )
+    }
+    delayed = set(
+        BarStatus.objects.filter(
+            measure_year__measure__plan=plan, measure_year__fiscal_year__in=years, state=BarStatus.State.DELAYED
+        ).values_list("measure_year__measure_id", "measure_year__fiscal_year")
+    )
+    closed = {year: fiscal_year_closed(year, today) for year in years}
+    url_template = reverse("initiatives:measure_detail", args=[plan.code, "CODE"])
+
+    facts = []
+    for pk, code, name, pol_id, numeral, pol_title, ini_id, ini_no, ini_title, dep_id, dep, sample, unit, dire in rows:
+        for year in years:
+            value, text, note = targets.get((pk, year), (None, "", ""))
+            fact = Fact(
+                pk,
+                code,
+                name,
+                url_template.replace("CODE", code),
+                pol_id,
+                f"基本方針{numeral} {pol_title}",
+                ini_id,
+                f"取組{ini_no}：{ini_title}",
+                dep_id,
+                f"{dep}（サンプル）" if sample else (dep or ""),
+                unit or "",
+                year,
+                value,
+                text,
+                note,
+                planned_cost=costs.get((pk, year)),
+            )
+            record = records.get((pk, year))
+            judged = ""
+            if record:
+                (
+                    _,
+                    _,
+                    fact.actual,
+                    fact.actual_text,
+                    judged,
+                    fact.actual_cost,
+                    fact.actual_general_fund,
+                    work,
+                    fact.evaluation_comment,
+                    fact.improvement,
+                    fact.improvement_text,
+                    fact.status,
+                ) = record
+                fact.entered = has_actuals(fact.actual, fact.actual_text, fact.actual_cost, work)
+                fact.stage = pdca_stage(fact.entered, fact.evaluation_comment, fact.improvement)
+            fact.overdue = closed[year] and not fact.entered
+            fact.delayed = (pk, year) in delayed
+            fact.assessment = assess(dire or Direction.HIGHER, value, text, fact.actual, judged, scale)
+            facts.append(fact)
+    return facts
+
+
+def filter_facts(facts, grade="", stage="", attention=""):
+    """The computed filters (grade, stage, attention); SQL-side ones narrow the measures first."""
+    if grade:
+        facts = [f for f in facts if (f.assessment.grade or "none") == grade]
+    if stage:
+        facts = [f for f in facts if f.stage == stage]
+    if attention:
+        facts = [f for f in facts if needs(f, attention)]
+    return facts
+
+
+def execution_rate(actual, planned):
+    """執行率 (%): actual ÷ planned; None where nothing was planned."""
+    if not planned:
+        return None
+    return (Decimal(actual or 0) / Decimal(planned) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Summary:
+    """Counts and sums over a group of facts (a plan, a policy or an initiative)."""
+
+    label: str
+    level: str
+    key: dict = field(default_factory=dict)  # the filter that lists these measures
+    measures: int = 0
+    stages: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    grades: Counter = field(default_factory=Counter)
+    attention: Counter = field(default_factory=Counter)
+    rates: list = field(default_factory=list)
+    planned: int = 0
+    actual: int = 0
+
+    def add(self, fact):
+        self.measures += 1
+        self.stages[fact.stage] += 1
+        self.statuses[fact.status] += 1
+        self.grades[fact.assessment.grade or "none"] += 1
+        for key in ATTENTION:
+            if needs(fact, key):
+                self.attention[key] += 1
+        if fact.assessment.rate is not None:
+            self.rates.append(fact.assessment.rate)
+        self.planned += fact.planned_cost or 0
+        self.actual += fact.actual_cost or 0
+
+    @property
+    def average_rate(self):
+        """Mean 達成度 of the measures with a computed rate."""
+        if not self.rates:
+            return None
+        return (sum(self.rates) / len(self.rates)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def execution_rate(self):
+        return execution_rate(self.actual, self.planned)
+
+    @property
+    def overdue(self):
+        return self.attention["not_entered"]
+
+    @property
+    def stage_counts(self):
+        return [(s, self.stages[s]) for s in STAGES]
+
+    @property
+    def grade_counts(self):
+        return [(g, self.grades[g]) for g in (*GRADES, "none")]
+
+
+def summarise(plan, facts):
+    """The plan total, then each policy followed by its initiatives."""
+    total = Summary(plan.title, "plan")
+    policies, initiatives = {}, {}
+    order = defaultdict(list)
+    for fact in facts:
+        total.add(fact)
+        if fact.policy_id not in policies:
+            policies[fact.policy_id] = Summary(fact.policy_label, "policy", {"policy": fact.policy_id})
+        policies[fact.policy_id].add(fact)
+        if fact.initiative_id not in initiatives:
+            initiatives[fact.initiative_id] = Summary(
+                fact.initiative_label, "initiative", {"initiative": fact.initiative_id}
+            )
+            order[fact.policy_id].append(fact.initiative_id)
+        initiatives[fact.initiative_id].add(fact)
+    rows = [total]
+    for policy_id, summary in policies.items():
+        rows.append(summary)
+        rows.extend(initiatives[i] for i in order[policy_id])
+    return rows
