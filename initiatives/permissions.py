@@ -48,6 +48,11 @@ def can_enter(user, measure):
     )
 
 
+def can_enter_department(user, department):
+    """May this user open the department's entry grid?"""
+    return is_dx_office(user) or (Role.DEPARTMENT.value in roles_of(user) and department.pk in department_ids(user))
+
+
 def can_approve(user):
     return is_dx_office(user)
 

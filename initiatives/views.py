@@ -20,13 +20,16 @@ def plan_detail(request, plan_code):
 def measure_detail(request, plan_code, code):
     measure = selectors.get_measure(plan_code, code)
     kgi = getattr(measure, "kgi", None)
+    years = kpi_selectors.measure_year_rows(measure)
+    schedule = selectors.schedule_rows(measure)
     context = {
         "plan": measure.plan,
         "measure": measure,
         "kgi": kgi,
         "unit": kgi.unit if kgi else "",
-        "years": kpi_selectors.measure_year_rows(measure),
-        "schedule": selectors.schedule_rows(measure),
+        "years": years,
+        "schedule": schedule,
+        "charts": kpi_selectors.chart_data(measure, years, schedule),
         "history": kpi_selectors.measure_history(measure),
         "can_enter": permissions.can_enter(request.user, measure),
         "can_approve": permissions.can_approve(request.user),

@@ -210,7 +210,9 @@ def filter_facts(facts, grade="", stage="", attention=""):
         facts = [f for f in facts if (f.assessment.grade or "none") == grade]
     if stage:
         facts = [f for f in facts if f.stage == stage]
-    if attention:
+    if attention == "any":
+        facts = [f for f in facts if f.reasons]
+    elif attention:
         facts = [f for f in facts if needs(f, attention)]
     return facts
 
@@ -296,3 +298,9 @@ def summarise(plan, facts):
         rows.append(summary)
         rows.extend(initiatives[i] for i in order[policy_id])
     return rows
+
+
+def default_plan(plans):
+    """The plan whose records were entered last, else the newest plan."""
+    latest = MeasureYear.objects.order_by("-fiscal_year", "-pk").values_list("measure__plan_id", flat=True).first()
+    return next((p for p in plans if p.pk == latest), plans[0] if plans else None)

@@ -175,6 +175,39 @@ def submitted_records(plan, year):
     """Submitted measure-years awaiting approval, for bulk approval."""
     return list(
         MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year, status=MeasureYear.Status.SUBMITTED)
-        .select_related("measure__department", "measure__plan")
+        .only("pk", "measure_id", "version", "submitted_at")
         .order_by("measure__code")
     )
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def chart_data(measure, year_rows, schedule):
+    """What the measure page's charts draw, as plain JSON-ready data."""
+    kgi = getattr(measure, "kgi", None)
+    return {
+        "years": [row.label for row in year_rows],
+        "unit": kgi.unit if kgi else "",
+        "kpi": {
+            "targets": [_number(row.target.value) if row.target else None for row in year_rows],
+            "actuals": [_number(row.record.kpi_actual) if row.record else None for row in year_rows],
+        },
+        "cost": {
+            "planned": [row.planned_cost.amount if row.planned_cost else None for row in year_rows],
+            "actual": [row.record.actual_cost if row.record else None for row in year_rows],
+        },
+        "schedule": [
+            {
+                "label": row.bar.label,
+                "start": row.bar.start_year,
+                "end": row.bar.end_year,
+                "inferred": row.bar.is_inferred,
+                "states": [cell.state_label for cell in row.cells],
+            }
+            for row in schedule
+        ],
+        "first_year": measure.plan.start_year,
+    }
+

@@ -70,10 +70,14 @@ def save_entry(form, submit=False):
     record = form.instance
     if record.is_locked:
         raise Locked()
+    record.is_sample = False  # a person's entry is real data from now on
     if submit:
         _check_submittable(record)
         record.status = MeasureYear.Status.SUBMITTED
         record.submitted_at = timezone.now()
+    elif record.status == MeasureYear.Status.SUBMITTED:
+        # A change after submitting must be submitted again: approval never covers unseen figures.
+        record.status = MeasureYear.Status.DRAFT
     _write(record, form.cleaned_data["seen_version"], "提出" if submit else "入力")
     _save_bar_states(record, form.bar_states())
     return record
@@ -96,10 +100,10 @@ def approve(record, user, seen_version):
 
 
 @transaction.atomic
-def approve_many(records, user):
-    """Bulk approval: every selected submitted record, or none if any was changed meanwhile."""
+def approve_many(records, user, seen_versions):
+    """Bulk approval of the records as the approver saw them, or none if any changed meanwhile."""
     for record in records:
-        approve(record, user, record.version)
+        approve(record, user, seen_versions.get(record.pk, -1))
     return len(records)
 
 

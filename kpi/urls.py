@@ -6,6 +6,7 @@ app_name = "kpi"
 measure_year = "plans/<slug:plan_code>/measures/<slug:code>/years/<int:year>/"
 plan_year = "plans/<slug:plan_code>/years/<int:year>/"
 urlpatterns = [
+    path("measures/", views.measure_list, name="measure_list"),
     path(measure_year + "edit/", views.measure_year_edit, name="measure_year_edit"),
     path(measure_year + "approve/", views.approve, name="approve"),
     path(measure_year + "return/", views.return_for_revision, name="return"),

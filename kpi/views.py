@@ -9,7 +9,9 @@ from initiatives import permissions
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Department, Measure, Plan
 
+from . import facts as facts_module
 from . import selectors, services
+from .filters import MeasureFilter, PlanYearForm
 from .forms import CommentForm, GridRowForm, MeasureYearForm
 from .models import MeasureYear
 
@@ -35,14 +37,16 @@ def _measure_year(plan_code, code, year):
 
 
 def _back(record):
-    return redirect(f"{record.measure.get_absolute_url()}#year-{record.fiscal_year}")
+    # No #year anchor: the confirmation message sits at the top of the page.
+    return redirect(record.measure.get_absolute_url())
 
 
 def measure_year_edit(request, plan_code, code, year):
     measure, record = _measure_year(plan_code, code, year)
     permissions.require(permissions.can_enter(request.user, measure))
     bars = [b for b in measure.schedule_bars.all() if b.covers(year)]
-    form = MeasureYearForm(request.POST or None, instance=record, bars=bars)
+    target = measure.kpi_targets.filter(fiscal_year=year).first()
+    form = MeasureYearForm(request.POST or None, instance=record, bars=bars, target=target)
     if record.is_locked and request.method == "POST":
         form.add_error(None, str(services.Locked()))
     elif request.method == "POST" and form.is_valid():
@@ -53,7 +57,6 @@ def measure_year_edit(request, plan_code, code, year):
         else:
             messages.success(request, "提出しました。" if "submit" in request.POST else "保存しました。")
             return _back(record)
-    target = measure.kpi_targets.filter(fiscal_year=year).first()
     return render(
         request,
         "kpi/measure_year_form.html",
@@ -117,13 +120,21 @@ def pdca(request, plan_code, year):
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
     can_approve = permissions.can_approve(request.user)
+    facts = facts_module.measure_facts(plan, [year], Measure.objects.filter(plan=plan))
+    by_measure = {f.measure_id: f for f in facts}
     context = {
         "plan": plan,
         "year": year,
-        "rows": selectors.pdca_rollup(plan, year),
-        "submitted": selectors.submitted_records(plan, year) if can_approve else [],
+        "rows": facts_module.summarise(plan, facts),
+        "submitted": [(by_measure[r.measure_id], r) for r in selectors.submitted_records(plan, year)]
+        if can_approve
+        else [],
         "can_approve": can_approve,
-        "departments": list(Department.objects.filter(measures__plan=plan).distinct().order_by("code")),
+        "departments": [
+            d
+            for d in Department.objects.filter(measures__plan=plan).distinct().order_by("code")
+            if permissions.can_enter_department(request.user, d)
+        ],
     }
     return render(request, "kpi/pdca.html", context)
 
@@ -134,6 +145,8 @@ def bulk_approve(request, plan_code, year):
     _plan_year(plan, year)
     permissions.require(permissions.can_approve(request.user))
     ids = [int(i) for i in request.POST.getlist("record") if i.isdigit()]
+    # each row carries the version shown on screen: a record changed since is not approved unseen
+    seen = {pk: int(v) for pk in ids if (v := request.POST.get(f"version-{pk}", "")).isdigit()}
     records = list(
         MeasureYear.objects.filter(pk__in=ids, measure__plan=plan, fiscal_year=year).select_related("measure")
     )
@@ -141,7 +154,7 @@ def bulk_approve(request, plan_code, year):
         messages.error(request, "承認する施策を選んでください。")
     else:
         try:
-            count = services.approve_many(records, request.user)
+            count = services.approve_many(records, request.user, seen)
         except services.WorkflowError as error:
             messages.error(request, f"一括承認を中止しました（何も承認していません）。{error}")
         else:
@@ -167,8 +180,8 @@ def department_grid(request, plan_code, year, department_code):
     rows = []
     for measure in measures:
         record = records.get(measure.pk) or MeasureYear(measure=measure, fiscal_year=year)
-        form = GridRowForm(request.POST or None, instance=record, prefix=f"m{measure.pk}")
         target = next((t for t in measure.kpi_targets.all() if t.fiscal_year == year), None)
+        form = GridRowForm(request.POST or None, instance=record, prefix=f"m{measure.pk}", target=target)
         rows.append((measure, target, form))
     if request.method == "POST":
         forms = [form for _, _, form in rows]
@@ -178,16 +191,65 @@ def department_grid(request, plan_code, year, department_code):
                 form.add_error(None, str(services.Locked()))
                 valid = False
         if valid:
+            changed = [f for f in forms if f.has_changed() and not f.instance.is_locked]
             try:
-                services.save_grid([f for f in forms if f.has_changed() and not f.instance.is_locked])
+                services.save_grid(changed)
             except services.RowError as error:
                 error.form.add_error(None, str(error.error))
             else:
-                messages.success(request, "保存しました。")
+                messages.success(
+                    request, f"{len(changed)}件を保存しました。" if changed else "変更はありませんでした。"
+                )
                 return redirect("kpi:department_grid", plan_code=plan.code, year=year, department_code=department.code)
-        messages.error(request, "入力に誤りがあります。赤字の行を確認してください（何も保存していません）。")
+        messages.error(request, "入力に誤りがあります。色の付いた行を確認してください（何も保存していません）。")
     return render(
         request,
         "kpi/department_grid.html",
         {"plan": plan, "year": year, "department": department, "rows": rows},
     )
+
+
+def _facts_for(request):
+    """Plan, year, filters and the filtered facts that the dashboard and the measure list share."""
+    plans = list(Plan.objects.order_by("-start_year", "code"))
+    choice = PlanYearForm(request.GET)
+    choice.is_valid()
+    code, year = choice.cleaned_data.get("plan"), choice.cleaned_data.get("year")
+    plan = get_object_or_404(Plan, code=code) if code else facts_module.default_plan(plans)
+    if plan is None:
+        return None
+    if year not in plan.fiscal_years:
+        year = facts_module.default_year(plan)
+    measure_filter = MeasureFilter(request.GET or None, Measure.objects.filter(plan=plan), plan)
+    facts = facts_module.measure_facts(plan, [year], measure_filter.qs)
+    facts = facts_module.filter_facts(facts, **measure_filter.computed_filters())
+    return {"plans": plans, "plan": plan, "year": year, "filter": measure_filter, "facts": facts}
+
+
+ATTENTION_SHOWN = 50
+
+
+def dashboard(request):
+    context = _facts_for(request)
+    if context is None:
+        return render(request, "kpi/dashboard.html", {"plans": []})
+    facts = context["facts"]
+    attention = [f for f in facts if f.reasons]
+    context.update(
+        summaries=facts_module.summarise(context["plan"], facts),
+        attention=attention[:ATTENTION_SHOWN],
+        attention_count=len(attention),
+        grades=facts_module.GRADES,
+        stages=facts_module.STAGES,
+        attention_labels=facts_module.ATTENTION,
+        # the request's own policy/initiative filter, kept in links from rows that do not set one
+        current={"policy": request.GET.get("policy") or None, "initiative": request.GET.get("initiative") or None},
+    )
+    return render(request, "kpi/dashboard.html", context)
+
+
+def measure_list(request):
+    context = _facts_for(request)
+    if context is None:
+        raise Http404("計画がありません。")
+    return render(request, "kpi/measure_list.html", context)

@@ -61,6 +61,7 @@ def log_in(page, user):
 
 def test_viewer_browses_the_plan_and_downloads_the_budget_table(page, plan, viewer):
     log_in(page, viewer)
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="計画一覧").click()
     expect(page.get_by_role("heading", name="計画一覧")).to_be_visible()
     page.get_by_role("link", name="大野城市DX推進計画").click()
     expect(page.get_by_role("heading", name="基本方針Ⅰ　市民の暮らしを豊かにするスマートシティの実現")).to_be_visible()

@@ -16,3 +16,8 @@ register.filter("number", fiscal.format_number)
 @register.filter
 def kpi_display(target, unit):
     return target.display(unit)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, 0)

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from initiatives.models import Measure
 from kpi.models import BarStatus, MeasureYear
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,11 @@ def test_bad_input_gets_a_japanese_message_next_to_the_field(staff_client, measu
     errors = field_errors(response, field)
     assert any(message in e for e in errors), errors
     html = response.content.decode()
-    assert f'id="id_{field}-errors"' in html  # shown beside the field
+    # shown beside the field, and tied to it for screen readers
+    assert f'id="id_{field}_error"' in html
+    assert re.search(rf'name="{field}"[^>]*aria-describedby="[^"]*id_{field}_error', html) or re.search(
+        rf'aria-describedby="[^"]*id_{field}_error[^>]*name="{field}"', html
+    )
     assert not MeasureYear.objects.filter(measure=measure, fiscal_year=YEAR).exists()
 
 
@@ -110,9 +115,24 @@ def test_locked_year_cannot_be_changed(staff_client, measure):
     assert record.kpi_actual == 70
 
 
-def test_text_grade_needs_a_reason(staff_client, plan, measure):
-    response = post_entry(staff_client, measure, kpi_actual="70", judged_grade="B")
+def test_text_target_is_judged_with_a_reason(staff_client, plan, department):
+    windows = Measure.objects.get(plan=plan, name="書かない・待たない窓口の導入")  # R7: 導入を決定した全窓口
+    windows.department = department
+    windows.save()
+    response = post_entry(staff_client, windows, kpi_actual_text="5窓口で導入", judged_grade="B")
     assert field_errors(response, "evaluation_comment") == ["判定の理由を入力してください。"]
+    assert not MeasureYear.objects.exists()
+    response = post_entry(
+        staff_client, windows, kpi_actual_text="5窓口で導入", judged_grade="B", evaluation_comment="予定の窓口の8割"
+    )
+    assert response.status_code == 302
+    assert MeasureYear.objects.get(measure=windows).judged_grade == "B"
+
+
+def test_numeric_target_offers_no_judged_grade(staff_client, measure):
+    html = staff_client.get(edit_url(measure)).content.decode()
+    assert 'name="judged_grade"' not in html
+    assert "KPI実績値（%）" in html
 
 
 def test_second_of_two_concurrent_saves_is_refused(measure, staff_user, dx_user):

@@ -69,7 +69,12 @@ def writes(measure, submitted, approved):
             {"seen_version": approved.version, "comment": "数値の訂正"},
             {"dx_user"},
         ),
-        ("bulk", reverse("kpi:bulk_approve", args=[p, YEAR]), {"record": [submitted.pk]}, {"dx_user"}),
+        (
+            "bulk",
+            reverse("kpi:bulk_approve", args=[p, YEAR]),
+            {"record": [submitted.pk], f"version-{submitted.pk}": submitted.version},
+            {"dx_user"},
+        ),
     ]
 
 

@@ -104,13 +104,29 @@ def test_bulk_approval_is_all_or_nothing(client, dx_user, plan, measure, other_m
     b = MeasureYear.objects.create(measure=other_measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
     client.force_login(dx_user)
     url = reverse("kpi:bulk_approve", args=[plan.code, YEAR])
+    html = client.get(reverse("kpi:pdca", args=[plan.code, YEAR])).content.decode()
+    assert f'name="version-{a.pk}" value="1"' in html and 'checked' not in html.split("一括承認", 1)[0][-3000:]
+    seen = {"record": [a.pk, b.pk], f"version-{a.pk}": 1, f"version-{b.pk}": 1}
     # b was returned by someone else meanwhile: nothing is approved.
     MeasureYear.objects.filter(pk=b.pk).update(status="returned")
-    client.post(url, {"record": [a.pk, b.pk]})
+    client.post(url, seen)
     assert set(MeasureYear.objects.values_list("status", flat=True)) == {"submitted", "returned"}
-    MeasureYear.objects.filter(pk=b.pk).update(status="submitted")
-    client.post(url, {"record": [a.pk, b.pk]})
+    # b was resubmitted with new figures after the approver opened the list: still nothing.
+    MeasureYear.objects.filter(pk=b.pk).update(status="submitted", kpi_actual=2, version=2)
+    client.post(url, seen)
+    assert set(MeasureYear.objects.values_list("status", flat=True)) == {"submitted"}
+    # Approving what is on screen now works.
+    client.post(url, {**seen, f"version-{b.pk}": 2})
     assert set(MeasureYear.objects.values_list("status", flat=True)) == {"approved"}
+
+
+def test_saving_a_submitted_record_takes_it_back_to_draft(client, staff_user, measure):
+    record = MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=70, status="submitted")
+    client.force_login(staff_user)
+    edit = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, YEAR])
+    client.post(edit, {"seen_version": record.version, "kpi_actual": "72"})
+    record.refresh_from_db()
+    assert (record.status, record.kpi_actual) == (MeasureYear.Status.DRAFT, 72)
 
 
 def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):

@@ -1,0 +1,65 @@
+"""Dashboard and measure-list filters (django-filter).
+
+Department, policy and initiative narrow the measures in SQL; grade, PDCA
+stage and "needs attention" are computed per measure, so kpi.facts.filter_facts
+applies them after evaluation.
+"""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from initiatives.models import Department, Initiative, Policy
+
+from .facts import ATTENTION, GRADES
+
+STAGE_LABELS = {"P": "P 目標のみ", "D": "D 実績入力", "C": "C 評価済み", "A": "A 改善方針"}
+COMPUTED = ("grade", "stage", "attention")
+
+
+class MeasureFilter(django_filters.FilterSet):
+    department = django_filters.ModelChoiceFilter(label=_("担当課"), queryset=Department.objects.none())
+    policy = django_filters.ModelChoiceFilter(
+        label=_("基本方針"), field_name="initiative__policy", queryset=Policy.objects.none()
+    )
+    initiative = django_filters.ModelChoiceFilter(label=_("取組"), queryset=Initiative.objects.none())
+    grade = django_filters.ChoiceFilter(
+        label=_("評価"),
+        choices=[(g, g) for g in GRADES] + [("none", "未評価")],
+        method="computed",
+        empty_label="すべて",
+    )
+    stage = django_filters.ChoiceFilter(
+        label=_("PDCA段階"), choices=list(STAGE_LABELS.items()), method="computed", empty_label="すべて"
+    )
+    attention = django_filters.ChoiceFilter(
+        label=_("要確認"), choices=[("any", "いずれか"), *ATTENTION.items()], method="computed", empty_label="すべて"
+    )
+
+    def __init__(self, data, queryset, plan):
+        super().__init__(data, queryset=queryset)
+        self.filters["department"].queryset = Department.objects.filter(measures__plan=plan).distinct()
+        self.filters["policy"].queryset = Policy.objects.filter(plan=plan).order_by("number")
+        self.filters["initiative"].queryset = (
+            Initiative.objects.filter(policy__plan=plan, status=Initiative.Status.ACTIVE)
+            .select_related("policy")
+            .order_by("policy__number", "number")
+        )
+        for f in self.form.fields.values():
+            f.widget.attrs.setdefault("class", "filter-input")
+        self.form.fields["department"].empty_label = self.form.fields["policy"].empty_label = "すべて"
+        self.form.fields["initiative"].empty_label = "すべて"
+
+    def computed(self, queryset, name, value):
+        return queryset  # applied to the evaluated facts, see computed_filters()
+
+    def computed_filters(self):
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        return {name: data.get(name) or "" for name in COMPUTED}
+
+
+class PlanYearForm(forms.Form):
+    """Which plan and fiscal year a dashboard or report is about."""
+
+    plan = forms.SlugField(required=False)
+    year = forms.IntegerField(required=False)
