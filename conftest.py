@@ -85,3 +85,29 @@ def _static_without_manifest(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def grow_plan(plan, count, year=2025):
+    """Add `count` synthetic measures (with targets, costs and actuals) to the plan, in bulk.
+
+    For tests that pin query counts: a page must make as many queries for
+    3,000 measures as for 30.
+    """
+    from budget.models import PlannedCost
+    from initiatives.models import Measure
+    from kpi.models import Kgi, KpiTarget, MeasureYear
+
+    initiative = plan.policies.get(number=2).initiatives.get(number=1)
+    start = Measure.objects.filter(initiative=initiative).count() + 1
+    measures = Measure.objects.bulk_create(
+        Measure(plan=plan, initiative=initiative, code=f"X-{i}", ordinal=start + i, name=f"合成施策{i}")
+        for i in range(count)
+    )
+    Kgi.objects.bulk_create(Kgi(measure=m, text="件数：10件", indicator="件数", target=10, unit="件") for m in measures)
+    KpiTarget.objects.bulk_create(KpiTarget(measure=m, fiscal_year=year, value=10) for m in measures)
+    PlannedCost.objects.bulk_create(PlannedCost(measure=m, fiscal_year=year, amount=100) for m in measures)
+    MeasureYear.objects.bulk_create(
+        MeasureYear(measure=m, fiscal_year=year, kpi_actual=i % 12, actual_cost=90, status="submitted")
+        for i, m in enumerate(measures)
+    )
+    return measures

@@ -6,4 +6,6 @@ app_name = "budget"
 urlpatterns = [
     path("plans/<slug:plan_code>/budget/", views.budget_table, name="budget_table"),
     path("plans/<slug:plan_code>/budget.xlsx", views.budget_table_xlsx, name="budget_table_xlsx"),
+    path("plans/<slug:plan_code>/reports/", views.reports, name="reports"),
+    path("plans/<slug:plan_code>/reports/<slug:kind>/", views.report, name="report"),
 ]

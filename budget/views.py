@@ -1,11 +1,13 @@
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 
 from initiatives.models import Plan
 
-from .exports import budget_table_workbook
+from .forms import ReportFilterForm
+from .reports import budget_table_report, execution_report, hearing_report
 from .selectors import plan_budget_table
+from .xlsx import column_groups, to_csv, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,5 +27,56 @@ def budget_table(request, plan_code):
 
 def budget_table_xlsx(request, plan_code):
     plan = get_object_or_404(Plan, code=plan_code)
-    content = budget_table_workbook(plan, plan_budget_table(plan))
-    return attachment(content, XLSX, f"図表2-4-1_計画期間における経費_{plan.title}.xlsx")
+    report = budget_table_report(plan)
+    return attachment(to_xlsx(report), XLSX, f"{report.filename}.xlsx")
+
+
+CSV = "text/csv; charset=utf-8"
+
+
+def _hearing(request, plan):
+    form = ReportFilterForm(request.GET, plan=plan)
+    form.is_valid()
+    data = form.cleaned_data
+    return hearing_report(plan, year=data.get("year"), department=data.get("department")), form
+
+
+REPORTS = {
+    "budget": ("計画期間における経費（計画値）", lambda request, plan: (budget_table_report(plan), None)),
+    "execution": ("経費の計画と実績（執行率）", lambda request, plan: (execution_report(plan), None)),
+    "hearing": ("予算ヒアリング資料", _hearing),
+}
+
+
+def reports(request, plan_code):
+    plan = get_object_or_404(Plan, code=plan_code)
+    return render(request, "budget/reports.html", {"plan": plan, "reports": REPORTS})
+
+
+def report(request, plan_code, kind):
+    plan = get_object_or_404(Plan, code=plan_code)
+    if kind not in REPORTS:
+        raise Http404("その帳票はありません。")
+    title, build = REPORTS[kind]
+    built, form = build(request, plan)
+    output = request.GET.get("format")
+    if output == "xlsx":
+        return attachment(to_xlsx(built), XLSX, f"{built.filename}.xlsx")
+    if output == "csv":
+        return attachment(to_csv(built), CSV, f"{built.filename}.csv")
+    rows = list(built.rows)
+    totals = [sum(r[i] or 0 for r in rows) if column.summed else None for i, column in enumerate(built.columns)]
+    return render(
+        request,
+        "budget/report.html",
+        {
+            "plan": plan,
+            "kind": kind,
+            "title": title,
+            "report": built,
+            "rows": rows,
+            "totals": totals,
+            "form": form,
+            "groups": column_groups(built.columns),
+        },
+    )

@@ -56,7 +56,9 @@ def format_number(value):
     """KPI figures: separators, no trailing zeros (72.5, 98,500, 0)."""
     if value is None or value == "":
         return NONE_MARK
-    value = Decimal(value)
+    if isinstance(value, str):
+        return value  # a text target or actual, shown as written
+    value = Decimal(str(value))
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value.normalize():,f}"

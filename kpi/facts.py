@@ -218,8 +218,8 @@ def filter_facts(facts, grade="", stage="", attention=""):
 
 
 def execution_rate(actual, planned):
-    """執行率 (%): actual ÷ planned; None where nothing was planned."""
-    if not planned:
+    """執行率 (%): actual ÷ planned; None where nothing was planned or nothing spent is recorded."""
+    if not planned or actual is None:
         return None
     return (Decimal(actual or 0) / Decimal(planned) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 

@@ -210,4 +210,3 @@ def chart_data(measure, year_rows, schedule):
         ],
         "first_year": measure.plan.start_year,
     }
-

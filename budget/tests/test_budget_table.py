@@ -3,6 +3,7 @@
 The expected figures are the plan's own (図表2-4-1, 千円), typed from its text.
 """
 
+from io import BytesIO
 from urllib.parse import unquote
 
 import pytest
@@ -69,16 +70,24 @@ def test_xlsx_download_recomputes_to_the_published_figures(client, viewer, plan)
 
     book = workbooks.load(response.content)
     ws = book["図表2-4-1"]
-    header = [ws.cell(3, col).value for col in range(2, 11, 2)]
-    assert header == ["R4（2022）年度", "R5（2023）年度", "R6（2024）年度", "R7（2025）年度", "計"]
+    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    header = rows["区分"] - 1  # the fiscal years stand over their two columns
+    assert [ws.cell(header, col).value for col in range(2, 11, 2)] == [
+        "R4（2022）年度",
+        "R5（2023）年度",
+        "R6（2024）年度",
+        "R7（2025）年度",
+        "計",
+    ]
     assert ws["A2"].value == "単位：千円"
+    first, total = rows["基本方針Ⅰ"], rows["計"]
     # Typed figures are numbers with #,##0; every total is a formula.
-    assert ws["D5"].value == 170100 and ws["D5"].number_format == "#,##0"
-    assert str(ws["J5"].value).startswith("=SUM(")
-    assert str(ws["B7"].value).startswith("=SUM(")
+    assert ws.cell(first, 4).value == 170100 and ws.cell(first, 4).number_format == "#,##0"
+    assert str(ws.cell(first, 10).value).startswith("=SUM(")
+    assert str(ws.cell(total, 2).value).startswith("=SUM(")
+    assert ws.freeze_panes and ws.print_title_rows
 
     values = workbooks.evaluate(response.content, "図表2-4-1")
-    rows = {values[f"A{r}"]: r for r in (5, 6, 7)}
     for label, expected in PUBLISHED.items():
         r = rows[label]
         got = [(values[f"{a}{r}"], values[f"{b}{r}"]) for a, b in ("BC", "DE", "FG", "HI", "JK")]
@@ -90,11 +99,11 @@ def test_xlsx_totals_recompute_after_an_edit(client, viewer, plan):
     client.force_login(viewer)
     content = client.get(reverse("budget:budget_table_xlsx", args=[plan.code])).content
     book = workbooks.load(content)
-    book["図表2-4-1"]["B5"] = 20100  # 基本方針Ⅰ R4 経費 +1,000
-    from io import BytesIO
-
+    ws = book["図表2-4-1"]
+    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    ws.cell(rows["基本方針Ⅰ"], 2).value = 20100  # 基本方針Ⅰ R4 経費 +1,000
     out = BytesIO()
     book.save(out)
     values = workbooks.evaluate(out.getvalue(), "図表2-4-1")
-    assert values["B7"] == 49100
-    assert values["J7"] == 1241400
+    assert values[f"B{rows['計']}"] == 49100
+    assert values[f"J{rows['計']}"] == 1241400

@@ -21,3 +21,13 @@ def kpi_display(target, unit):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, 0)
+
+
+@register.filter
+def index(sequence, i):
+    return sequence[i]
+
+
+@register.filter
+def kinds(columns):
+    return {c.kind for c in columns}

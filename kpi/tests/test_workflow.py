@@ -105,7 +105,7 @@ def test_bulk_approval_is_all_or_nothing(client, dx_user, plan, measure, other_m
     client.force_login(dx_user)
     url = reverse("kpi:bulk_approve", args=[plan.code, YEAR])
     html = client.get(reverse("kpi:pdca", args=[plan.code, YEAR])).content.decode()
-    assert f'name="version-{a.pk}" value="1"' in html and 'checked' not in html.split("一括承認", 1)[0][-3000:]
+    assert f'name="version-{a.pk}" value="1"' in html and "checked" not in html.split("一括承認", 1)[0][-3000:]
     seen = {"record": [a.pk, b.pk], f"version-{a.pk}": 1, f"version-{b.pk}": 1}
     # b was returned by someone else meanwhile: nothing is approved.
     MeasureYear.objects.filter(pk=b.pk).update(status="returned")

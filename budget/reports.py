@@ -1,0 +1,181 @@
+"""The reports: each builds a budget.xlsx.Report (columns + rows) from the data.
+
+The same rows feed the page, the workbook and the CSV, so the three always agree.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Sum
+
+from initiatives.fiscal import fiscal_year_label, fiscal_year_short
+from initiatives.models import Measure
+from kpi.facts import execution_rate, measure_facts
+from kpi.models import MeasureYear
+
+from .selectors import plan_budget_table
+from .xlsx import Column, Report
+
+UNIT_NOTE = "単位：千円"
+
+
+def _kpi_cell(value, text):
+    if text:
+        return text
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _rate(rate):
+    return None if rate is None else float(rate)
+
+
+def hearing_report(plan, year=None, department=None, today=None):
+    """予算ヒアリング用: per measure, LCC plan/actual and KPI target/actual/達成度/評価 per year.
+
+    With a year, only that year; the grade, comment and 改善方針 are those of
+    the chosen year (or the plan's last year).
+    """
+    years = [year] if year else plan.fiscal_years
+    focus = year or plan.end_year
+    measures = Measure.objects.filter(plan=plan)
+    if department:
+        measures = measures.filter(department=department)
+    facts = measure_facts(plan, years, measures, today)
+    columns = [
+        Column("施策コード", width=9),
+        Column("個別施策", width=30),
+        Column("基本方針", width=14),
+        Column("取組", width=24),
+        Column("担当課", width=14),
+    ]
+    for y in years:
+        label = fiscal_year_label(y)
+        columns += [
+            Column("LCC計画（千円）", "amount", label),
+            Column("決算額（千円）", "amount", label),
+            Column("KPI目標", "number", label, 10),
+            Column("KPI実績", "number", label, 10),
+            Column("達成度（%）", "percent", label, 9),
+            Column("評価", "text", label, 6),
+        ]
+    focus_label = fiscal_year_short(focus)
+    columns += [
+        Column("単位", width=6),
+        Column(f"{focus_label} 評価・要因分析", width=40),
+        Column(f"{focus_label} 改善方針", width=10),
+        Column(f"{focus_label} 改善方針の内容", width=40),
+    ]
+
+    by_measure = defaultdict(list)
+    for fact in facts:
+        by_measure[fact.measure_id].append(fact)
+
+    def rows():
+        for measure_facts_ in by_measure.values():
+            first = measure_facts_[0]
+            row = [first.code, first.name, first.policy_label, first.initiative_label, first.department_name]
+            last = first
+            for fact in measure_facts_:
+                row += [
+                    fact.planned_cost,
+                    fact.actual_cost,
+                    _kpi_cell(fact.target_value, fact.target_text),
+                    _kpi_cell(fact.actual, fact.actual_text),
+                    _rate(fact.assessment.rate),
+                    fact.assessment.grade or fact.assessment.label,
+                ]
+                if fact.year == focus:
+                    last = fact
+            row += [
+                first.unit,
+                last.evaluation_comment,
+                str(dict(MeasureYear.Improvement.choices).get(last.improvement, "")),
+                last.improvement_text,
+            ]
+            yield row
+
+    scope = fiscal_year_label(year) if year else plan.period_label
+    who = f"_{department}" if department else ""
+    return Report(
+        title=f"{plan.title} 予算ヒアリング資料（{scope}{'・' + str(department) if department else ''}）",
+        sheet="予算ヒアリング",
+        filename=f"予算ヒアリング_{plan.title}_{fiscal_year_label(year) if year else '全年度'}{who}",
+        columns=columns,
+        rows=rows(),
+        notes=(
+            UNIT_NOTE,
+            "達成度・評価はKPIの目標と実績から自動計算（文章の目標は担当課の判定）。「－」の目標・経費は空欄。",
+        ),
+    )
+
+
+def budget_table_report(plan):
+    """図表2-4-1 計画期間における経費（計画値）, one row per 基本方針."""
+    table = plan_budget_table(plan)
+    columns = [Column("区分", width=14)]
+    for y in table.years:
+        label = fiscal_year_label(y)
+        columns += [Column("経費", "amount", label), Column("うち一般財源", "amount", label)]
+    years = range(len(table.years))
+    columns += [
+        Column("経費", "amount", "計", sum_of=tuple(1 + 2 * i for i in years)),
+        Column("うち一般財源", "amount", "計", sum_of=tuple(2 + 2 * i for i in years)),
+    ]
+
+    def rows():
+        for row in table.rows:
+            values = [row.label]
+            for cell in row.cells:
+                values += [cell.cost, cell.general_fund]
+            yield values + [row.total.cost, row.total.general_fund]
+
+    return Report(
+        title=f"{plan.title} 計画期間における経費（計画値）",
+        sheet="図表2-4-1",
+        filename=f"図表2-4-1_計画期間における経費_{plan.title}",
+        columns=columns,
+        rows=rows(),
+        notes=(UNIT_NOTE,),
+    )
+
+
+def execution_rows(plan):
+    """Per 基本方針 and year: planned cost and 一般財源 beside actual cost, 一般財源 and 執行率."""
+    table = plan_budget_table(plan)
+    actual = {
+        (r["measure__initiative__policy"], r["fiscal_year"]): (r["cost"], r["fund"])
+        for r in MeasureYear.objects.filter(measure__plan=plan)
+        .values("measure__initiative__policy", "fiscal_year")
+        .annotate(cost=Sum("actual_cost"), fund=Sum("actual_general_fund"))
+    }
+    out = []
+    for row in table.rows:
+        for year, cell in zip(table.years, row.cells, strict=True):
+            cost, fund = actual.get((row.policy.pk, year), (None, None))
+            out.append((row.label, year, cell.cost, cell.general_fund, cost, fund, execution_rate(cost, cell.cost)))
+    return out
+
+
+def execution_report(plan):
+    columns = [
+        Column("区分", width=14),
+        Column("年度", width=16),
+        Column("経費（計画）", "amount", "計画（千円）"),
+        Column("うち一般財源（計画）", "amount", "計画（千円）"),
+        Column("決算額", "amount", "実績（千円）"),
+        Column("うち一般財源（決算）", "amount", "実績（千円）"),
+        Column("執行率（%）", "percent", "", 10),
+    ]
+    rows = (
+        [label, fiscal_year_label(year), planned, fund, cost, actual_fund, _rate(rate)]
+        for label, year, planned, fund, cost, actual_fund, rate in execution_rows(plan)
+    )
+    return Report(
+        title=f"{plan.title} 経費の計画と実績（執行率）",
+        sheet="経費の計画と実績",
+        filename=f"経費の計画と実績_{plan.title}",
+        columns=columns,
+        rows=rows,
+        notes=(UNIT_NOTE, "執行率＝決算額÷経費（計画）。計画が0または「－」の年度は空欄。"),
+    )

@@ -1,0 +1,144 @@
+"""One writer for every report: columns + rows in, a workbook (or CSV) out.
+
+What a Japanese finance office expects: 千円 in the headers, numbers stored as
+numbers with #,##0, totals as SUM formulas (so edits recompute), frozen
+headers, A4 landscape fitted to the width with the titles repeated on each
+page. Write-only mode keeps memory flat for thousands of rows.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+
+FORMATS = {"amount": "#,##0", "number": "#,##0.##", "percent": "0.0", "text": "@"}
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BOLD = Font(bold=True)
+
+
+@dataclass
+class Column:
+    header: str
+    kind: str = "text"  # "text", "amount" (千円, summed), "number", "percent"
+    group: str = ""  # a heading over several columns, e.g. a fiscal year
+    width: int = 12
+    sum_of: tuple = ()  # indexes of columns this one adds up across the row (a SUM formula in Excel)
+
+    @property
+    def summed(self):
+        return self.kind == "amount"
+
+
+@dataclass
+class Report:
+    """What an exporter hands to the writer; rows may be a generator."""
+
+    title: str
+    sheet: str
+    filename: str  # without extension
+    columns: list
+    rows: object
+    notes: tuple = ()  # lines under the title, e.g. 単位：千円
+    total_label: str = "計"
+
+
+def _styled(ws, value, *, font=None, fill=None, number_format=None, wrap=False):
+    cell = WriteOnlyCell(ws, value=value)
+    if font:
+        cell.font = font
+    if fill:
+        cell.fill = fill
+        cell.border = BOX
+    if number_format:
+        cell.number_format = number_format
+    if wrap:
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    return cell
+
+
+def column_groups(columns):
+    """(group heading, span) runs over the columns, for two-row headers."""
+    runs = []
+    for column in columns:
+        if runs and runs[-1][0] == column.group:
+            runs[-1][1] += 1
+        else:
+            runs.append([column.group, 1])
+    return runs
+
+
+def to_xlsx(report):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(report.sheet[:31])
+    for index, column in enumerate(report.columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+
+    ncols = len(report.columns)
+    header_rows = 2 + len(report.notes) + 1  # title, notes, blank, group row, header row
+    first_header = header_rows
+    ws.freeze_panes = f"C{first_header + 2}"
+    ws.print_title_rows = f"{first_header}:{first_header + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.oddFooter.center.text = "&P / &N"
+
+    ws.append([_styled(ws, report.title, font=Font(bold=True, size=13))])
+    for note in report.notes:
+        ws.append([note])
+    ws.append([])
+    groups, previous = [], None
+    for column in report.columns:
+        groups.append(column.group if column.group != previous else "")
+        previous = column.group
+    ws.append([_styled(ws, g, font=BOLD, fill=HEADER_FILL, wrap=True) for g in groups])
+    ws.append([_styled(ws, c.header, font=BOLD, fill=HEADER_FILL, wrap=True) for c in report.columns])
+
+    first = first_header + 2
+    row_number = first - 1
+    formats = [FORMATS.get(c.kind) if c.kind != "text" else None for c in report.columns]
+    letters = [get_column_letter(i) for i in range(1, ncols + 1)]
+    for row in report.rows:
+        row_number += 1
+        cells = []
+        for column, value, fmt in zip(report.columns, row, formats, strict=True):
+            if column.sum_of:
+                value = "=SUM({})".format(",".join(f"{letters[i]}{row_number}" for i in column.sum_of))
+            cells.append(_styled(ws, value, number_format=fmt) if fmt and value is not None else value)
+        ws.append(cells)
+    last = row_number
+    if any(c.summed for c in report.columns):
+        total = [_styled(ws, report.total_label, font=BOLD)]
+        for index, column in enumerate(report.columns[1:], start=2):
+            if column.summed:
+                letter = get_column_letter(index)
+                formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
+                total.append(_styled(ws, formula, font=BOLD, number_format=FORMATS["amount"]))
+            else:
+                total.append(None)
+        ws.append(total)
+    if ncols:
+        ws.auto_filter.ref = f"A{first_header + 1}:{get_column_letter(ncols)}{max(last, first_header + 1)}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_csv(report):
+    """The same rows as UTF-8 with a BOM, so Excel opens the Japanese text; no total row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([f"{c.group} {c.header}".strip() for c in report.columns])
+    for row in report.rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,126 @@
+"""The dashboard's figures equal what the data says, its counts lead to the measures behind them,
+and it makes as many queries for 3,000 measures as for 30."""
+
+import re
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from conftest import grow_plan
+from initiatives.models import Measure
+from kpi.achievement import assess_year
+from kpi.models import BarStatus, KpiTarget, MeasureYear
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2025
+
+
+@pytest.fixture
+def entered(plan, department, other_department):
+    """A few R7 records of different shapes and states."""
+    measures = {m.name: m for m in Measure.objects.filter(plan=plan).select_related("kgi")}
+    rows = [
+        (
+            "オンライン申請の拡充",
+            department,
+            dict(kpi_actual=100, actual_cost=5000, status="approved", improvement="continue"),
+        ),
+        ("各種支払いのキャッシュレス化", department, dict(kpi_actual=20, actual_cost=3000, status="returned")),
+        ("保育事務のデジタル化", other_department, dict(kpi_actual=1, actual_cost=3000, status="submitted")),
+        ("AI・RPAの利活用拡大", other_department, dict(kpi_actual=33, actual_cost=4100, evaluation_comment="順調")),
+    ]
+    records = []
+    for name, dept, values in rows:
+        m = measures[name]
+        m.department = dept
+        m.save()
+        records.append(MeasureYear.objects.create(measure=m, fiscal_year=YEAR, **values))
+    bar = measures["AI・RPAの利活用拡大"].schedule_bars.first()
+    BarStatus.objects.create(measure_year=records[3], bar=bar, state=BarStatus.State.DELAYED)
+    return records
+
+
+def expected_grades(plan, measures):
+    """Grades counted independently: one assess_year per measure from the ORM."""
+    grades = Counter()
+    for m in measures:
+        target = KpiTarget.objects.filter(measure=m, fiscal_year=YEAR).first()
+        record = MeasureYear.objects.filter(measure=m, fiscal_year=YEAR).first()
+        grades[assess_year(m.kgi, target, record).grade or "none"] += 1
+    return grades
+
+
+def test_dashboard_figures_equal_the_data(client, viewer, plan, entered):
+    client.force_login(viewer)
+    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR})
+    assert response.status_code == 200
+    total = response.context["summaries"][0]
+    measures = list(Measure.objects.filter(plan=plan).select_related("kgi"))
+    assert total.measures == len(measures) == 30
+    assert total.grades == expected_grades(plan, measures)
+    planned = sum(c.amount or 0 for m in measures for c in m.planned_costs.filter(fiscal_year=YEAR))
+    assert total.planned == planned == 665100  # 図表2-4-1 R7 計
+    assert total.actual == sum(r.actual_cost for r in entered)
+    assert total.execution_rate == (Decimal(total.actual) / planned * 100).quantize(Decimal("0.1"))
+    assert total.stages["A"] == 1 and total.stages["C"] == 1 and total.stages["D"] == 2
+    assert total.attention["returned"] == 1
+    assert total.attention["delayed"] == 1
+    assert total.attention["not_entered"] == 26  # R7 closed on 31 March 2026
+    # 保育事務 1件 against 0件 → D; キャッシュレス 20% of 40% → D; オンライン申請 100 of 112 手続 → B
+    assert total.attention["low_grade"] == 2
+    html = response.content.decode()
+    assert "665,100" in html and f"{total.actual:,}" in html
+
+    policy_rows = [s for s in response.context["summaries"] if s.level == "policy"]
+    assert [s.planned for s in policy_rows] == [215100, 450000]  # 図表2-4-1 R7 per policy
+
+
+def test_every_count_links_to_the_measures_behind_it(client, viewer, plan, entered):
+    client.force_login(viewer)
+    html = client.get(reverse("home"), {"plan": plan.code, "year": YEAR}).content.decode()
+    links = re.findall(r'href="(/measures/\?[^"]+)"[^>]*>(\d+)</a>', html)
+    assert len(links) > 20
+    for href, count in links:
+        listed = client.get(href.replace("&amp;", "&"))
+        assert listed.status_code == 200
+        assert len(listed.context["facts"]) == int(count), href
+
+
+def test_filters_narrow_the_dashboard(client, viewer, plan, entered, department):
+    client.force_login(viewer)
+    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "department": department.pk})
+    total = response.context["summaries"][0]
+    assert total.measures == 2
+    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "grade": "D"})
+    assert [f.name for f in response.context["facts"]] == ["各種支払いのキャッシュレス化", "保育事務のデジタル化"]
+    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "grade": "B"})
+    assert [f.name for f in response.context["facts"]] == ["オンライン申請の拡充"]
+    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "stage": "A"})
+    assert [f.name for f in response.context["facts"]] == ["オンライン申請の拡充"]
+    response = client.get(reverse("kpi:measure_list"), {"plan": plan.code, "year": YEAR, "attention": "delayed"})
+    assert [f.name for f in response.context["facts"]] == ["AI・RPAの利活用拡大"]
+
+
+def test_default_year_is_the_latest_with_data(client, viewer, plan):
+    client.force_login(viewer)
+    m = Measure.objects.filter(plan=plan).first()
+    MeasureYear.objects.create(measure=m, fiscal_year=2023, kpi_actual=1)
+    assert client.get(reverse("home")).context["year"] == 2023
+
+
+@pytest.mark.parametrize("url_name", ["home", "kpi:measure_list"])
+def test_query_count_does_not_grow_with_measures(client, viewer, plan, entered, url_name, django_assert_num_queries):
+    client.force_login(viewer)
+    params = {"plan": plan.code, "year": YEAR}
+    # session, user, groups (role check), plans, plan; facts: measures, targets, costs, records, delayed bars,
+    # thresholds; the filter's department, policy and initiative choices
+    with django_assert_num_queries(14):
+        small = client.get(reverse(url_name), params)
+    grow_plan(plan, 2970, YEAR)
+    with django_assert_num_queries(14):
+        large = client.get(reverse(url_name), params)
+    assert len(small.context["facts"]) == 30
+    assert len(large.context["facts"]) == 3000
