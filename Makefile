@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 # Run apt as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup chromium lint clean
+.PHONY: run test setup chromium lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Scale benchmark (not part of `make test`): 5,000 measures × 10 years; writes docs/benchmark.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

@@ -31,6 +31,7 @@ class PlannedCost(models.Model):
         verbose_name = _("年度経費（LCC）")
         verbose_name_plural = _("年度経費（LCC）")
         ordering = ["measure", "fiscal_year"]
+        indexes = [models.Index(fields=["fiscal_year", "measure"], name="planned_cost_by_year")]
         constraints = [
             models.UniqueConstraint(
                 fields=["measure", "fiscal_year"],

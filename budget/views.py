@@ -7,7 +7,7 @@ from initiatives.models import Plan
 from .forms import ReportFilterForm
 from .reports import budget_table_report, execution_report, hearing_report
 from .selectors import plan_budget_table
-from .xlsx import column_groups, to_csv, to_xlsx
+from .xlsx import column_groups, shown, to_csv, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -65,18 +65,22 @@ def report(request, plan_code, kind):
     if output == "csv":
         return attachment(to_csv(built), CSV, f"{built.filename}.csv")
     rows = list(built.rows)
-    totals = [sum(r[i] or 0 for r in rows) if column.summed else None for i, column in enumerate(built.columns)]
-    return render(
-        request,
-        "budget/report.html",
-        {
-            "plan": plan,
-            "kind": kind,
-            "title": title,
-            "report": built,
-            "rows": rows,
-            "totals": totals,
-            "form": form,
-            "groups": column_groups(built.columns),
-        },
-    )
+    columns = built.columns
+    totals = [sum(r[i] or 0 for r in rows) if column.summed else None for i, column in enumerate(columns)]
+    context = {
+        "plan": plan,
+        "kind": kind,
+        "title": title,
+        "report": built,
+        "rows": rows,
+        # page text per cell, formatted once here (budget.xlsx.shown) rather than per cell in the template
+        "cells": [[shown(column, value) for column, value in zip(columns, row, strict=True)] for row in rows],
+        "totals": [
+            shown(column, total) if column.summed else "" for column, total in zip(columns, totals, strict=True)
+        ],
+        "has_totals": any(column.summed for column in columns),
+        "numeric": [column.kind != "text" for column in columns],
+        "form": form,
+        "groups": column_groups(columns),
+    }
+    return render(request, "budget/report.html", context)

@@ -16,6 +16,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
+from initiatives.fiscal import NONE_MARK, format_amount, format_number
+
 FORMATS = {"amount": "#,##0", "number": "#,##0.##", "percent": "0.0", "text": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 THIN = Side(style="thin", color="808080")
@@ -61,6 +63,19 @@ def _styled(ws, value, *, font=None, fill=None, number_format=None, wrap=False):
     if wrap:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     return cell
+
+
+def shown(column, value):
+    """How a report cell reads on the page (the workbook keeps the raw number)."""
+    if value is None or value == "":
+        return NONE_MARK if column.kind != "text" else ""
+    if column.kind == "amount":
+        return format_amount(value)
+    if column.kind == "percent":
+        return f"{value:.1f}"
+    if column.kind == "number":
+        return format_number(value)
+    return str(value)
 
 
 def column_groups(columns):

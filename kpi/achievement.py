@@ -27,23 +27,24 @@ DEFAULT_THRESHOLDS = (
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True)
+LABELS = {
+    "rated": "",
+    "judged": "担当課の判定",
+    "unjudged": "判定待ち",
+    "missing": "未入力",
+    "no_target": "目標なし",
+}
+
+
+@dataclass(slots=True)
 class Assessment:
     state: str  # "rated", "judged", "unjudged", "missing", "no_target"
     rate: Decimal | None = None  # 達成度 in %, one decimal
     grade: str = ""
 
-    LABELS = {
-        "rated": "",
-        "judged": "担当課の判定",
-        "unjudged": "判定待ち",
-        "missing": "未入力",
-        "no_target": "目標なし",
-    }
-
     @property
     def label(self):
-        return self.LABELS[self.state]
+        return LABELS[self.state]
 
     @property
     def rate_display(self):

@@ -9,15 +9,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Max
+from django.db.models import FilteredRelation, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from budget.models import PlannedCost
 from initiatives.fiscal import fiscal_year_closed, fiscal_year_of
 
 from .achievement import assess, grade_scale
-from .models import BarStatus, Direction, KpiTarget, MeasureYear, has_actuals, pdca_stage
+from .models import BarStatus, Direction, MeasureYear, has_actuals, pdca_stage
 
 GRADES = ("S", "A", "B", "C", "D")
 STAGES = ("P", "D", "C", "A")
@@ -35,7 +34,7 @@ class Fact:
     measure_id: int
     code: str
     name: str
-    url: str
+    url_parts: tuple  # (before, after) the code in the measure page's URL, shared by all facts of a plan
     policy_id: int
     policy_label: str
     initiative_id: int
@@ -61,14 +60,19 @@ class Fact:
     overdue: bool = False
     delayed: bool = False
     assessment: object = None
+    attention: tuple = ()  # the ATTENTION keys that apply, worked out once
 
     @property
     def grade(self):
         return self.assessment.grade
 
     @property
+    def url(self):
+        return f"{self.url_parts[0]}{self.code}{self.url_parts[1]}"
+
+    @property
     def reasons(self):
-        return [label for key, label in ATTENTION.items() if needs(self, key)]
+        return [ATTENTION[key] for key in self.attention]
 
 
 def needs(fact, key):
@@ -93,115 +97,145 @@ def default_year(plan, today=None):
     return min(max(current, plan.start_year), plan.end_year)
 
 
-def measure_facts(plan, years, measures, today=None):
-    """Facts for the given Measure queryset in each of `years`, in plan order.
+MEASURE_COLUMNS = (
+    "pk",
+    "code",
+    "name",
+    "initiative__policy_id",
+    "initiative__policy__numeral",
+    "initiative__policy__title",
+    "initiative_id",
+    "initiative__number",
+    "initiative__title",
+    "department_id",
+    "department__name",
+    "department__is_sample",
+    "kgi__unit",
+    "kgi__direction",
+)
+YEAR_COLUMNS = (
+    "t__value",
+    "t__text",
+    "t__note",
+    "c__amount",
+    "y__kpi_actual",
+    "y__kpi_actual_text",
+    "y__judged_grade",
+    "y__actual_cost",
+    "y__actual_general_fund",
+    "y__work_done",
+    "y__evaluation_comment",
+    "y__improvement",
+    "y__improvement_text",
+    "y__status",
+    "y__id",
+)
 
-    Six queries: measures, KPI targets, planned costs, measure-years, delayed
-    bars, grade thresholds.
+
+def _year_rows(measures, year):
+    """The measures with that year's target, planned cost and record joined in: one query a year."""
+    return measures.annotate(
+        t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
+        c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
+        y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
+    ).values_list(*MEASURE_COLUMNS, *YEAR_COLUMNS)
+
+
+def measure_facts(plan, years, measures, today=None):
+    """Facts for the given Measure queryset in each of `years`, measure by measure in plan order.
+
+    Queries: one per year (measures with that year's target, cost and record
+    joined), one for delayed schedule bars, one for the grade thresholds.
     """
     today = today or timezone.localdate()
     years = list(years)
     scale = grade_scale(plan)
-    rows = list(
-        measures.order_by("initiative__policy__number", "initiative__number", "ordinal").values_list(
-            "pk",
-            "code",
-            "name",
-            "initiative__policy_id",
-            "initiative__policy__numeral",
-            "initiative__policy__title",
-            "initiative_id",
-            "initiative__number",
-            "initiative__title",
-            "department_id",
-            "department__name",
-            "department__is_sample",
-            "kgi__unit",
-            "kgi__direction",
-        )
-    )
-    in_plan = {"measure__plan": plan, "fiscal_year__in": years}
-    targets = {
-        (m, y): (v, t, n)
-        for m, y, v, t, n in KpiTarget.objects.filter(**in_plan).values_list(
-            "measure_id", "fiscal_year", "value", "text", "note"
-        )
-    }
-    costs = dict(
-        ((m, y), a)
-        for m, y, a in PlannedCost.objects.filter(**in_plan).values_list("measure_id", "fiscal_year", "amount")
-    )
-    records = {
-        (r[0], r[1]): r
-        for r in MeasureYear.objects.filter(**in_plan).values_list(
-            "measure_id",
-            "fiscal_year",
-            "kpi_actual",
-            "kpi_actual_text",
-            "judged_grade",
-            "actual_cost",
-            "actual_general_fund",
-            "work_done",
-            "evaluation_comment",
-            "improvement",
-            "improvement_text",
-            "status",
-        )
-    }
+    measures = measures.order_by("initiative__policy__number", "initiative__number", "ordinal")
     delayed = set(
         BarStatus.objects.filter(
             measure_year__measure__plan=plan, measure_year__fiscal_year__in=years, state=BarStatus.State.DELAYED
         ).values_list("measure_year__measure_id", "measure_year__fiscal_year")
     )
-    closed = {year: fiscal_year_closed(year, today) for year in years}
-    url_template = reverse("initiatives:measure_detail", args=[plan.code, "CODE"])
+    url_parts = tuple(reverse("initiatives:measure_detail", args=[plan.code, "CODE"]).split("CODE"))
+    labels = {}  # policy/initiative/department labels, formatted once each
 
-    facts = []
-    for pk, code, name, pol_id, numeral, pol_title, ini_id, ini_no, ini_title, dep_id, dep, sample, unit, dire in rows:
-        for year in years:
-            value, text, note = targets.get((pk, year), (None, "", ""))
+    def label(key, make):
+        if key not in labels:
+            labels[key] = make()
+        return labels[key]
+
+    by_year = {}
+    for year in years:
+        closed = fiscal_year_closed(year, today)
+        facts = by_year[year] = []
+        for row in _year_rows(measures, year):
+            (
+                pk,
+                code,
+                name,
+                pol_id,
+                numeral,
+                pol_title,
+                ini_id,
+                ini_no,
+                ini_title,
+                dep_id,
+                dep,
+                sample,
+                unit,
+                dire,
+                value,
+                text,
+                note,
+                planned,
+                actual,
+                actual_text,
+                judged,
+                cost,
+                fund,
+                work,
+                comment,
+                improvement,
+                improvement_text,
+                status,
+                record_id,
+            ) = row
+            entered = record_id is not None and has_actuals(actual, actual_text, cost, work)
             fact = Fact(
                 pk,
                 code,
                 name,
-                url_template.replace("CODE", code),
+                url_parts,
                 pol_id,
-                f"基本方針{numeral} {pol_title}",
+                label(("p", pol_id), lambda: f"基本方針{numeral} {pol_title}"),  # noqa: B023 (called at once)
                 ini_id,
-                f"取組{ini_no}：{ini_title}",
+                label(("i", ini_id), lambda: f"取組{ini_no}：{ini_title}"),  # noqa: B023
                 dep_id,
-                f"{dep}（サンプル）" if sample else (dep or ""),
+                label(("d", dep_id), lambda: f"{dep}（サンプル）" if sample else (dep or "")),  # noqa: B023
                 unit or "",
                 year,
                 value,
-                text,
-                note,
-                planned_cost=costs.get((pk, year)),
+                text or "",
+                note or "",
+                actual,
+                actual_text or "",
+                planned,
+                cost,
+                fund,
+                status or MeasureYear.Status.DRAFT,
+                pdca_stage(entered, comment, improvement),
+                entered,
+                comment or "",
+                improvement or "",
+                improvement_text or "",
+                closed and not entered,
+                (pk, year) in delayed,
+                assess(dire or Direction.HIGHER, value, text, actual, judged or "", scale),
             )
-            record = records.get((pk, year))
-            judged = ""
-            if record:
-                (
-                    _,
-                    _,
-                    fact.actual,
-                    fact.actual_text,
-                    judged,
-                    fact.actual_cost,
-                    fact.actual_general_fund,
-                    work,
-                    fact.evaluation_comment,
-                    fact.improvement,
-                    fact.improvement_text,
-                    fact.status,
-                ) = record
-                fact.entered = has_actuals(fact.actual, fact.actual_text, fact.actual_cost, work)
-                fact.stage = pdca_stage(fact.entered, fact.evaluation_comment, fact.improvement)
-            fact.overdue = closed[year] and not fact.entered
-            fact.delayed = (pk, year) in delayed
-            fact.assessment = assess(dire or Direction.HIGHER, value, text, fact.actual, judged, scale)
+            fact.attention = tuple(key for key in ATTENTION if needs(fact, key))
             facts.append(fact)
-    return facts
+    # measure by measure, its years in order (the hearing sheet's rows)
+    return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
 
 
 def filter_facts(facts, grade="", stage="", attention=""):
@@ -211,9 +245,9 @@ def filter_facts(facts, grade="", stage="", attention=""):
     if stage:
         facts = [f for f in facts if f.stage == stage]
     if attention == "any":
-        facts = [f for f in facts if f.reasons]
+        facts = [f for f in facts if f.attention]
     elif attention:
-        facts = [f for f in facts if needs(f, attention)]
+        facts = [f for f in facts if attention in f.attention]
     return facts
 
 
@@ -245,9 +279,8 @@ class Summary:
         self.stages[fact.stage] += 1
         self.statuses[fact.status] += 1
         self.grades[fact.assessment.grade or "none"] += 1
-        for key in ATTENTION:
-            if needs(fact, key):
-                self.attention[key] += 1
+        for key in fact.attention:
+            self.attention[key] += 1
         if fact.assessment.rate is not None:
             self.rates.append(fact.assessment.rate)
         self.planned += fact.planned_cost or 0

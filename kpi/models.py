@@ -90,6 +90,7 @@ class KpiTarget(models.Model):
         verbose_name = _("評価指標（KPI）目標")
         verbose_name_plural = _("評価指標（KPI）目標")
         ordering = ["measure", "fiscal_year"]
+        indexes = [models.Index(fields=["fiscal_year", "measure"], name="kpi_target_by_year")]
         constraints = [
             models.UniqueConstraint(
                 fields=["measure", "fiscal_year"],
@@ -257,6 +258,7 @@ class MeasureYear(models.Model):
         verbose_name = _("年度実績・評価")
         verbose_name_plural = _("年度実績・評価")
         ordering = ["measure", "fiscal_year"]
+        indexes = [models.Index(fields=["fiscal_year", "measure"], name="measure_year_by_year")]
         constraints = [
             models.UniqueConstraint(
                 fields=["measure", "fiscal_year"],

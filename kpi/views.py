@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from initiatives import permissions
@@ -229,6 +231,24 @@ def _facts_for(request):
 ATTENTION_SHOWN = 50
 
 
+def _link_cells(summaries, request):
+    """Each count's link to the measures behind it, built once here rather than per cell in the template."""
+    base = {k: v for k, v in request.GET.items() if k not in ("grade", "stage", "attention") and v}
+    prefix = reverse("kpi:measure_list")
+
+    def url(row, **extra):
+        return f"{prefix}?{urlencode({**base, **row.key, **extra})}"
+
+    for row in summaries:
+        row.all_url = url(row)
+        row.stage_cells = [(s, n, url(row, stage=s)) for s, n in row.stage_counts]
+        row.grade_cells = [(g, n, url(row, grade=g)) for g, n in row.grade_counts]
+        row.attention_cells = [
+            (label, row.attention[key], url(row, attention=key)) for key, label in facts_module.ATTENTION.items()
+        ]
+    return summaries
+
+
 def dashboard(request):
     context = _facts_for(request)
     if context is None:
@@ -236,14 +256,12 @@ def dashboard(request):
     facts = context["facts"]
     attention = [f for f in facts if f.reasons]
     context.update(
-        summaries=facts_module.summarise(context["plan"], facts),
+        summaries=_link_cells(facts_module.summarise(context["plan"], facts), request),
         attention=attention[:ATTENTION_SHOWN],
         attention_count=len(attention),
         grades=facts_module.GRADES,
         stages=facts_module.STAGES,
         attention_labels=facts_module.ATTENTION,
-        # the request's own policy/initiative filter, kept in links from rows that do not set one
-        current={"policy": request.GET.get("policy") or None, "initiative": request.GET.get("initiative") or None},
     )
     return render(request, "kpi/dashboard.html", context)
 

@@ -132,3 +132,59 @@ def test_department_enters_r7_and_dx_office_approves(page, plan, staff_user, dx_
     expect(history).to_contain_text("KPI実績値：－ → 76")
     expect(history).to_contain_text(staff_user.username)
     assert page.problems == []
+
+
+def serious_violations(page):
+    """axe-core (shipped in the axe-playwright-python wheel) run in the page: serious or critical only."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_department_head_filters_opens_charts_and_downloads_the_hearing_workbook(page, plan, viewer, department):
+    from initiatives.models import Measure
+    from kpi.models import MeasureYear
+
+    measures = list(Measure.objects.filter(plan=plan).order_by("pk")[:3])
+    for m in measures:
+        m.department = department
+        m.save()
+        MeasureYear.objects.create(measure=m, fiscal_year=2025, kpi_actual=5, actual_cost=1000, work_done="実施")
+
+    log_in(page, viewer)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("R7（2025）年度")
+    assert serious_violations(page) == []
+    page.get_by_label("担当課").select_option(label=department.name)
+    page.get_by_role("button", name="表示").click()
+    expect(page.locator(".tiles .tile").first).to_contain_text("3")
+    page.locator(".tiles .tile").first.click()  # the count leads to the three measures
+    expect(page.locator("main table tbody tr")).to_have_count(3)
+    page.get_by_role("link", name=f"{measures[0].code} {measures[0].name}").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text(measures[0].name)
+    for chart in ("#chart-kpi", "#chart-cost", "#chart-schedule"):
+        expect(page.locator(f"{chart} .main-svg").first).to_be_visible()
+    # the KPI chart has its two series drawn: target line and actual bar
+    expect(page.locator("#chart-kpi .trace")).to_have_count(2)
+    assert serious_violations(page) == []
+
+    page.goto(f"/plans/{plan.code}/reports/hearing/?year=2025")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("予算ヒアリング")
+    assert serious_violations(page) == []
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Excelでダウンロード（.xlsx）").click()
+    download = download_info.value
+    assert download.suggested_filename == "予算ヒアリング_大野城市DX推進計画_R7（2025）年度.xlsx"
+    with open(download.path(), "rb") as f:
+        content = f.read()
+    ws = workbooks.load(content)["予算ヒアリング"]
+    total_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "計")
+    values = workbooks.evaluate(content, "予算ヒアリング")
+    assert values[f"F{total_row}"] == 665100  # R7 LCC 計, as 図表2-4-1
+    assert values[f"G{total_row}"] == 3000
+    assert page.problems == []

@@ -131,7 +131,8 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
 @pytest.mark.parametrize(
     "kind, params, queries",
     [
-        # session, user, groups, plan, facts (6), the filter's departments (drawn on the page only)
+        # session, user, groups, plan; facts: grade thresholds, delayed bars, one joined query per plan year (4);
+        # the filter's departments (drawn on the page only)
         ("hearing", {}, 11),
         ("hearing", {"format": "xlsx"}, 10),
         ("hearing", {"format": "csv"}, 10),

@@ -16,18 +16,3 @@ register.filter("number", fiscal.format_number)
 @register.filter
 def kpi_display(target, unit):
     return target.display(unit)
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key, 0)
-
-
-@register.filter
-def index(sequence, i):
-    return sequence[i]
-
-
-@register.filter
-def kinds(columns):
-    return {c.kind for c in columns}

@@ -1,9 +1,12 @@
 """Every page answers a logged-in user; anonymous visitors are sent to the login page."""
 
+import itertools
+
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from budget.views import REPORTS
 from initiatives.models import Measure
 from initiatives.roles import PLAN_APPS
 from kpi.models import BarStatus, MeasureYear
@@ -29,9 +32,21 @@ def named_routes(patterns=None, namespace=""):
 
 
 def route_urls(plan, names):
+    """A URL for every named route (one per report kind), with real parameters."""
     measure = Measure.objects.filter(plan=plan).first()
-    values = {"plan_code": plan.code, "code": measure.code, "year": plan.end_year, "department_code": "test-dept"}
-    return [reverse(name, kwargs={k: values[k] for k in params}) for name, params in named_routes() if name in names]
+    values = {
+        "plan_code": [plan.code],
+        "code": [measure.code],
+        "year": [plan.end_year],
+        "department_code": ["test-dept"],
+        "kind": list(REPORTS),
+    }
+    urls = []
+    for name, params in named_routes():
+        if name in names:
+            for combination in itertools.product(*(values[p] for p in params)):
+                urls.append(reverse(name, kwargs=dict(zip(params, combination, strict=True))))
+    return urls
 
 
 ALL_ROUTES = {name for name, _ in named_routes()}

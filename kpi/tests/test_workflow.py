@@ -187,8 +187,8 @@ def test_pdca_page_shows_the_rollup_in_fixed_queries(client, dx_user, plan, meas
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
     client.force_login(dx_user)
     url = reverse("kpi:pdca", args=[plan.code, YEAR])
-    # session, user, the user's groups (role check), plan; the facts: measures, KPI targets, planned costs,
-    # measure-years, delayed bars, grade thresholds; submitted records (bulk approval), departments
-    with django_assert_num_queries(12):
+    # session, user, the user's groups (role check), plan; the facts: grade thresholds, delayed bars, the
+    # measures with the year's target, cost and record joined; submitted records (bulk approval), departments
+    with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     assert "選んだ施策を一括承認" in html and measure.name in html
