@@ -139,8 +139,11 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
         # session, user, groups, plan, policies, planned costs, general fund, actuals
         ("execution", {}, 8),
         ("execution", {"format": "xlsx"}, 8),
+        ("execution", {"format": "csv"}, 8),
         # session, user, groups, plan, policies, planned costs, general fund
+        ("budget", {}, 7),
         ("budget", {"format": "xlsx"}, 7),
+        ("budget", {"format": "csv"}, 7),
     ],
 )
 def test_report_queries_do_not_grow_with_measures(
