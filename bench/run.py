@@ -26,7 +26,8 @@ YEARS = 10
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
 tmp = tempfile.mkdtemp(prefix="ohnojo-bench-")
-os.environ.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"))
+# Never the portal's own DATABASE_URL: the benchmark fills its database with 5,000 synthetic measures.
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ohnojo_dx.settings")
 os.environ.setdefault("SECURE_COOKIES", "0")

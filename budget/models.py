@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import fiscal_year_range_check, plan_of
+from kpi.models import check_year_open
 
 
 class PlannedCost(models.Model):
@@ -53,6 +54,7 @@ class PlannedCost(models.Model):
         plan = plan_of(self)
         if plan is not None:
             plan.check_fiscal_year(self.fiscal_year)
+            check_year_open(self.measure, self.fiscal_year)
 
 
 class GeneralFundPlan(models.Model):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
@@ -49,6 +50,23 @@ class Report:
     rows: object
     notes: tuple = ()  # lines under the title, e.g. 単位：千円
     total_label: str = "計"
+
+
+def safe_text(value):
+    """Text as text: drop characters a workbook cannot hold (e.g. Word's \\v) so one pasted comment
+    cannot break the export."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _data_cell(ws, value, number_format):
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=None)
+        cell.value = safe_text(value)
+        cell.data_type = "s"  # never a formula, even when staff text starts with "="
+        return cell
+    if number_format and value is not None:
+        return _styled(ws, value, number_format=number_format)
+    return value
 
 
 def _styled(ws, value, *, font=None, fill=None, number_format=None, wrap=False):
@@ -129,7 +147,7 @@ def to_xlsx(report):
         for column, value, fmt in zip(report.columns, row, formats, strict=True):
             if column.sum_of:
                 value = "=SUM({})".format(",".join(f"{letters[i]}{row_number}" for i in column.sum_of))
-            cells.append(_styled(ws, value, number_format=fmt) if fmt and value is not None else value)
+            cells.append(_data_cell(ws, value, fmt) if not column.sum_of else _styled(ws, value, number_format=fmt))
         ws.append(cells)
     last = row_number
     if any(c.summed for c in report.columns):
@@ -149,11 +167,19 @@ def to_xlsx(report):
     return out.getvalue()
 
 
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return f"'{value}"  # Excel would run it as a formula (CSV injection)
+    return value
+
+
 def to_csv(report):
     """The same rows as UTF-8 with a BOM, so Excel opens the Japanese text; no total row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([f"{c.group} {c.header}".strip() for c in report.columns])
     for row in report.rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([_csv_value(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -19,7 +19,5 @@ class RoleRequiredMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES) and not can_view(request.user):
-            raise PermissionDenied(
-                "このアカウントには役割（DX推進部門・担当課・所属長）が設定されていません。管理者に連絡してください。"
-            )
+            raise PermissionDenied(NO_ROLE)
         return None

@@ -60,3 +60,6 @@ class MeasureYearAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

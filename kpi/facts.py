@@ -16,7 +16,7 @@ from django.utils import timezone
 from initiatives.fiscal import fiscal_year_closed, fiscal_year_of
 
 from .achievement import assess, grade_scale
-from .models import BarStatus, Direction, MeasureYear, has_actuals, pdca_stage
+from .models import BarStatus, Direction, MeasureYear, has_actuals, kpi_text, pdca_stage
 
 GRADES = ("S", "A", "B", "C", "D")
 STAGES = ("P", "D", "C", "A")
@@ -50,7 +50,6 @@ class Fact:
     actual_text: str = ""
     planned_cost: int | None = None
     actual_cost: int | None = None
-    actual_general_fund: int | None = None
     status: str = MeasureYear.Status.DRAFT
     stage: str = "P"
     entered: bool = False
@@ -66,6 +65,12 @@ class Fact:
     def grade(self):
         return self.assessment.grade
 
+    def target_display(self):
+        return kpi_text(self.target_value, self.target_text, self.unit, self.target_note)
+
+    def actual_display(self):
+        return kpi_text(self.actual, self.actual_text, self.unit)
+
     @property
     def url(self):
         return f"{self.url_parts[0]}{self.code}{self.url_parts[1]}"
@@ -73,6 +78,11 @@ class Fact:
     @property
     def reasons(self):
         return [ATTENTION[key] for key in self.attention]
+
+
+def is_overdue(year, entered, today):
+    """Overdue: the fiscal year has closed and no actuals were entered."""
+    return fiscal_year_closed(year, today) and not entered
 
 
 def needs(fact, key):
@@ -90,7 +100,10 @@ def needs(fact, key):
 
 def default_year(plan, today=None):
     """The latest year with entered actuals, else the current fiscal year within the plan."""
-    latest = MeasureYear.objects.filter(measure__plan=plan).aggregate(year=Max("fiscal_year"))["year"]
+    entered = (
+        Q(kpi_actual__isnull=False) | ~Q(kpi_actual_text="") | Q(actual_cost__isnull=False) | ~Q(work_done="")
+    )  # the has_actuals() rule, as a filter
+    latest = MeasureYear.objects.filter(entered, measure__plan=plan).aggregate(year=Max("fiscal_year"))["year"]
     if latest:
         return latest
     current = fiscal_year_of(today or timezone.localdate())
@@ -122,7 +135,6 @@ YEAR_COLUMNS = (
     "y__kpi_actual_text",
     "y__judged_grade",
     "y__actual_cost",
-    "y__actual_general_fund",
     "y__work_done",
     "y__evaluation_comment",
     "y__improvement",
@@ -156,7 +168,8 @@ def measure_facts(plan, years, measures, today=None):
             measure_year__measure__plan=plan, measure_year__fiscal_year__in=years, state=BarStatus.State.DELAYED
         ).values_list("measure_year__measure_id", "measure_year__fiscal_year")
     )
-    url_parts = tuple(reverse("initiatives:measure_detail", args=[plan.code, "CODE"]).split("CODE"))
+    # the measure code is the URL's last part, so split there (a plan code may contain anything)
+    url_parts = tuple(reverse("initiatives:measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
     labels = {}  # policy/initiative/department labels, formatted once each
 
     def label(key, make):
@@ -166,7 +179,6 @@ def measure_facts(plan, years, measures, today=None):
 
     by_year = {}
     for year in years:
-        closed = fiscal_year_closed(year, today)
         facts = by_year[year] = []
         for row in _year_rows(measures, year):
             (
@@ -192,7 +204,6 @@ def measure_facts(plan, years, measures, today=None):
                 actual_text,
                 judged,
                 cost,
-                fund,
                 work,
                 comment,
                 improvement,
@@ -201,6 +212,7 @@ def measure_facts(plan, years, measures, today=None):
                 record_id,
             ) = row
             entered = record_id is not None and has_actuals(actual, actual_text, cost, work)
+            overdue = is_overdue(year, entered, today)
             fact = Fact(
                 pk,
                 code,
@@ -221,14 +233,13 @@ def measure_facts(plan, years, measures, today=None):
                 actual_text or "",
                 planned,
                 cost,
-                fund,
                 status or MeasureYear.Status.DRAFT,
                 pdca_stage(entered, comment, improvement),
                 entered,
                 comment or "",
                 improvement or "",
                 improvement_text or "",
-                closed and not entered,
+                overdue,
                 (pk, year) in delayed,
                 assess(dire or Direction.HIGHER, value, text, actual, judged or "", scale),
             )
@@ -255,7 +266,7 @@ def execution_rate(actual, planned):
     """執行率 (%): actual ÷ planned; None where nothing was planned or nothing spent is recorded."""
     if not planned or actual is None:
         return None
-    return (Decimal(actual or 0) / Decimal(planned) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return (Decimal(actual) / Decimal(planned) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -272,7 +283,7 @@ class Summary:
     attention: Counter = field(default_factory=Counter)
     rates: list = field(default_factory=list)
     planned: int = 0
-    actual: int = 0
+    actual: int | None = None  # None until some actual cost is recorded: "－", not 0
 
     def add(self, fact):
         self.measures += 1
@@ -284,7 +295,8 @@ class Summary:
         if fact.assessment.rate is not None:
             self.rates.append(fact.assessment.rate)
         self.planned += fact.planned_cost or 0
-        self.actual += fact.actual_cost or 0
+        if fact.actual_cost is not None:
+            self.actual = (self.actual or 0) + fact.actual_cost
 
     @property
     def average_rate(self):

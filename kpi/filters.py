@@ -54,8 +54,10 @@ class MeasureFilter(django_filters.FilterSet):
         return queryset  # applied to the evaluated facts, see computed_filters()
 
     def computed_filters(self):
-        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
-        return {name: data.get(name) or "" for name in COMPUTED}
+        if not self.is_bound:
+            return dict.fromkeys(COMPUTED, "")
+        self.form.is_valid()  # an invalid department must not switch off a valid grade filter
+        return {name: self.form.cleaned_data.get(name) or "" for name in COMPUTED}
 
 
 class PlanYearForm(forms.Form):

@@ -120,16 +120,24 @@ class MeasureYearForm(forms.ModelForm):
 class GridRowForm(MeasureYearForm):
     """One row of the department grid: the figures and short texts only."""
 
-    def columns(self):
-        """The grid's columns in order; the KPI column holds a number or a text, as the target asks."""
-        kpi = self["kpi_actual"] if "kpi_actual" in self.fields else self["kpi_actual_text"]
-        return [kpi, *(self[name] for name in ("actual_cost", "work_done", "evaluation_comment", "improvement"))]
+    COLUMNS = ("actual_cost", "work_done", "evaluation_comment", "improvement")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # One KPI column: a number, or a text where the target is a text. A field the grid does not
+        # show must not be in the form, or saving would blank what was entered on the measure's page.
+        kpi = "kpi_actual" if "kpi_actual" in self.fields else "kpi_actual_text"
+        for name in list(self.fields):
+            if name not in (kpi, "seen_version", *self.COLUMNS):
+                del self.fields[name]
+        self.kpi_name = kpi
         name = self.instance.measure.name
         for field in self.visible_fields():
             field.field.widget.attrs["aria-label"] = f"{name} {field.label}"
+
+    def columns(self):
+        """The grid's columns in order."""
+        return [self[self.kpi_name], *(self[name] for name in self.COLUMNS)]
 
     class Meta(MeasureYearForm.Meta):
         fields = ["kpi_actual", "kpi_actual_text", "actual_cost", "work_done", "evaluation_comment", "improvement"]

@@ -60,6 +60,14 @@ class Kgi(models.Model):
         validate_percent(self.target, self.unit, "target")
 
 
+def kpi_text(value, text, unit="", note=""):
+    """How a KPI target or actual reads: '72.5%', '40手続', '導入を決定した全窓口', '－', with a note in brackets."""
+    if value is None and not text:
+        return NONE_MARK
+    shown = text or f"{format_number(value)}{unit}"
+    return f"{shown}（{note}）" if note else shown
+
+
 def validate_percent(value, unit, field):
     if unit == PERCENT and value is not None and value > 100:
         raise ValidationError(
@@ -118,11 +126,7 @@ class KpiTarget(models.Model):
         return self.value is None and not self.text
 
     def display(self, unit=""):
-        """'72.5%', '40手続', '導入を決定した全窓口', '－' — with the note in brackets."""
-        if self.is_none:
-            return NONE_MARK
-        shown = self.text or f"{format_number(self.value)}{unit}"
-        return f"{shown}（{self.note}）" if self.note else shown
+        return kpi_text(self.value, self.text, unit, self.note)
 
     def clean(self):
         plan = plan_of(self)
@@ -131,6 +135,7 @@ class KpiTarget(models.Model):
             kgi = related_or_none(self.measure, "kgi")
             if kgi is not None:
                 validate_percent(self.value, kgi.unit, "value")
+            check_year_open(self.measure, self.fiscal_year)
 
 
 class Grade(models.TextChoices):
@@ -177,6 +182,16 @@ class GradeThreshold(models.Model):
         return f"{self.grade}: {self.min_rate}%以上"
 
 
+def check_year_open(measure, year):
+    """Targets and planned costs of an approved (locked) year stay as they were approved."""
+    if measure.pk and MeasureYear.objects.filter(measure=measure, fiscal_year=year, status="approved").exists():
+        raise ValidationError(
+            _("%(year)s は承認済みのため、目標・経費を変更できません（DX推進部門が再開してから変更してください）。"),
+            code="year_locked",
+            params={"year": fiscal_year_label(year)},
+        )
+
+
 def has_actuals(kpi_actual, kpi_actual_text, actual_cost, work_done):
     """Has anything of D (実績) been entered?"""
     return kpi_actual is not None or bool(kpi_actual_text) or actual_cost is not None or bool(work_done)
@@ -214,7 +229,8 @@ class MeasureYear(models.Model):
         COMPLETE = "complete", _("完了")
         ABOLISH = "abolish", _("廃止")
 
-    measure = models.ForeignKey("initiatives.Measure", models.CASCADE, related_name="years", verbose_name=_("個別施策"))
+    # PROTECT: a measure (or its initiative or policy) cannot be deleted while it has yearly records.
+    measure = models.ForeignKey("initiatives.Measure", models.PROTECT, related_name="years", verbose_name=_("個別施策"))
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
     # D: 実績
     kpi_actual = models.DecimalField(
@@ -289,23 +305,11 @@ class MeasureYear(models.Model):
 
     @property
     def has_actuals(self):
-        return (
-            self.kpi_actual is not None
-            or bool(self.kpi_actual_text)
-            or self.actual_cost is not None
-            or bool(self.work_done)
-        )
+        return has_actuals(self.kpi_actual, self.kpi_actual_text, self.actual_cost, self.work_done)
 
     @property
     def stage(self):
-        """PDCA stage reached: P (targets only), D (actuals), C (evaluated), A (改善方針 decided)."""
-        if self.improvement:
-            return "A"
-        if self.evaluation_comment:
-            return "C"
-        if self.has_actuals:
-            return "D"
-        return "P"
+        return pdca_stage(self.has_actuals, self.evaluation_comment, self.improvement)
 
     def clean(self):
         plan = plan_of(self)

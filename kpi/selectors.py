@@ -5,12 +5,11 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from budget.models import PlannedCost
-from initiatives.fiscal import fiscal_year_closed, fiscal_year_label, format_amount, format_number
-from initiatives.models import Measure
+from initiatives.fiscal import fiscal_year_label, format_amount, format_number
 
 from .achievement import assess_year, grade_scale
-from .facts import measure_facts, summarise
-from .models import BarStatus, Kgi, KpiTarget, MeasureYear
+from .facts import is_overdue
+from .models import BarStatus, Kgi, KpiTarget, MeasureYear, kpi_text
 
 
 @dataclass
@@ -22,10 +21,16 @@ class YearRow:
     planned_cost: PlannedCost | None
     previous: MeasureYear | None  # last year's record, for its 改善方針
     overdue: bool = False
+    unit: str = ""
 
     @property
     def label(self):
         return fiscal_year_label(self.year)
+
+    @property
+    def actual_display(self):
+        record, unit = self.record, self.unit
+        return kpi_text(record.kpi_actual, record.kpi_actual_text, unit) if record else kpi_text(None, "")
 
 
 def measure_year_rows(measure, today=None):
@@ -47,7 +52,8 @@ def measure_year_rows(measure, today=None):
                 assess_year(kgi, targets.get(year), record, scale),
                 costs.get(year),
                 records.get(year - 1),
-                overdue=fiscal_year_closed(year, today) and not (record and record.has_actuals),
+                overdue=is_overdue(year, bool(record and record.has_actuals), today),
+                unit=kgi.unit if kgi else "",
             )
         )
     return rows
@@ -164,11 +170,6 @@ def measure_history(measure, limit=100):
     changes = [c for c in changes if c.who != "（システム）" or c.reason]
     changes.sort(key=lambda c: c.when, reverse=True)
     return changes[:limit]
-
-
-def pdca_rollup(plan, year, today=None):
-    """Measures at each PDCA stage, approved, returned and overdue, per plan, policy and initiative."""
-    return summarise(plan, measure_facts(plan, [year], Measure.objects.filter(plan=plan), today))
 
 
 def submitted_records(plan, year):

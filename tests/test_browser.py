@@ -161,7 +161,7 @@ def test_department_head_filters_opens_charts_and_downloads_the_hearing_workbook
     assert serious_violations(page) == []
     page.get_by_label("担当課").select_option(label=department.name)
     page.get_by_role("button", name="表示").click()
-    expect(page.locator(".tiles .tile").first).to_contain_text("3")
+    expect(page.locator(".tiles .tile-value").first).to_have_text("3")
     page.locator(".tiles .tile").first.click()  # the count leads to the three measures
     expect(page.locator("main table tbody tr")).to_have_count(3)
     page.get_by_role("link", name=f"{measures[0].code} {measures[0].name}").click()

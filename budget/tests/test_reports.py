@@ -155,3 +155,29 @@ def test_report_queries_do_not_grow_with_measures(
     grow_plan(plan, 2970, YEAR)
     with django_assert_num_queries(queries):
         assert client.get(url(plan, kind, **params)).status_code == 200
+
+
+def test_staff_text_is_exported_as_text_never_as_a_formula(client, viewer, plan, department):
+    m = Measure.objects.get(plan=plan, name="デジタル・デバイド対策")
+    MeasureYear.objects.create(
+        measure=m,
+        fiscal_year=YEAR,
+        kpi_actual=70,
+        evaluation_comment='=HYPERLINK("http://x","y")\x0b改行',
+        improvement="continue",
+        improvement_text="+1 拡大",
+    )
+    client.force_login(viewer)
+    content = client.get(url(plan, "hearing", year=YEAR, format="xlsx")).content
+    ws = workbooks.load(content)["予算ヒアリング"]
+    rows = sheet_rows(ws)
+    headers = [ws.cell(rows["施策コード"], c).value for c in range(1, ws.max_column + 1)]
+    cell = ws.cell(rows[m.code], headers.index("R7 評価・要因分析") + 1)
+    assert cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://x","y")改行'  # kept as typed, minus the control character
+    parsed = list(
+        csv.reader(io.StringIO(client.get(url(plan, "hearing", year=YEAR, format="csv")).content.decode("utf-8-sig")))
+    )
+    row = next(r for r in parsed if r[0] == m.code)
+    assert row[parsed[0].index("R7 評価・要因分析")].startswith("'=HYPERLINK")
+    assert row[parsed[0].index("R7 改善方針の内容")] == "'+1 拡大"

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from initiatives.models import Measure
-from kpi import selectors
+from kpi.facts import measure_facts, summarise
 from kpi.models import MeasureYear
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +155,11 @@ def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):
     assert MeasureYear.objects.filter(fiscal_year=YEAR).count() == len(measures)
 
 
+def rollup(plan, today):
+    """What the PDCA page shows: the facts of the year summed per plan, policy and initiative."""
+    return summarise(plan, measure_facts(plan, [YEAR], Measure.objects.filter(plan=plan), today))
+
+
 def test_rollup_counts_stages_and_overdue(plan):
     measures = list(Measure.objects.filter(plan=plan).order_by("pk"))
     MeasureYear.objects.create(measure=measures[0], fiscal_year=YEAR, kpi_actual=1, status="submitted")
@@ -169,14 +174,14 @@ def test_rollup_counts_stages_and_overdue(plan):
     MeasureYear.objects.create(
         measure=measures[2], fiscal_year=YEAR, kpi_actual=1, evaluation_comment="x", status="returned"
     )
-    rows = selectors.pdca_rollup(plan, YEAR, today=datetime.date(2026, 11, 27))
+    rows = rollup(plan, datetime.date(2026, 11, 27))
     total = rows[0]
     assert total.measures == 30
     assert total.stage_counts == [("P", 27), ("D", 1), ("C", 1), ("A", 1)]
     assert (total.statuses["submitted"], total.statuses["approved"], total.statuses["returned"]) == (1, 1, 1)
     assert total.overdue == 27
     # Before the year closes (31 March 2026) nothing is overdue.
-    assert selectors.pdca_rollup(plan, YEAR, today=datetime.date(2026, 3, 31))[0].overdue == 0
+    assert rollup(plan, datetime.date(2026, 3, 31))[0].overdue == 0
     policy_rows = [r for r in rows if r.level == "policy"]
     assert sum(r.measures for r in policy_rows) == 30
     initiative_rows = [r for r in rows if r.level == "initiative"]
@@ -192,3 +197,54 @@ def test_pdca_page_shows_the_rollup_in_fixed_queries(client, dx_user, plan, meas
     with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     assert "選んだ施策を一括承認" in html and measure.name in html
+
+
+def test_grid_keeps_what_it_does_not_show(client, staff_user, plan, department):
+    """A text actual entered on the measure's page survives a grid save of other rows."""
+    measures = list(Measure.objects.filter(plan=plan, initiative__policy__number=1, initiative__number=1))
+    Measure.objects.filter(pk__in=[m.pk for m in measures]).update(department=department)
+    kept = MeasureYear.objects.create(
+        measure=measures[0],
+        fiscal_year=YEAR,
+        kpi_actual=100,
+        kpi_actual_text="",
+        work_done="窓口で受付",
+        evaluation_comment="概ね順調",
+        improvement="expand",
+        improvement_text="対象手続を拡大",
+    )
+    client.force_login(staff_user)
+    url = reverse("kpi:department_grid", args=[plan.code, YEAR, department.code])
+    # what the browser sends back: every field of every row as the page showed it
+    data = {
+        bound.html_name: "" if bound.value() is None else str(bound.value())
+        for _, _, form in client.get(url).context["rows"]
+        for bound in form
+    }
+    data.update({f"m{measures[0].pk}-seen_version": str(kept.version), f"m{measures[1].pk}-kpi_actual": "5"})
+    assert client.post(url, data).status_code == 302
+    kept.refresh_from_db()
+    assert (kept.improvement_text, kept.version) == ("対象手続を拡大", 1)  # not shown in the grid, not touched
+    assert MeasureYear.objects.get(measure=measures[1]).kpi_actual == 5
+
+
+def test_targets_and_costs_of_an_approved_year_are_frozen(plan, measure):
+    from django.core.exceptions import ValidationError
+
+    MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=70, status="approved")
+    target = measure.kpi_targets.get(fiscal_year=YEAR)
+    target.value = 50
+    with pytest.raises(ValidationError, match="承認済み"):
+        target.full_clean()
+    cost = measure.planned_costs.get(fiscal_year=YEAR)
+    with pytest.raises(ValidationError, match="承認済み"):
+        cost.full_clean()
+    measure.kpi_targets.get(fiscal_year=YEAR - 1).full_clean()  # an open year can still be corrected
+
+
+def test_a_measure_with_records_cannot_be_deleted(measure):
+    from django.db.models import ProtectedError
+
+    MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=70, status="approved")
+    with pytest.raises(ProtectedError):
+        measure.delete()

@@ -24,20 +24,23 @@
 
   var colours = { "完了": "#2e7d32", "実施中": "#0b4f8a", "遅延": "#b3261e", "未着手": "#8a949e" };
   var bars = data.schedule.slice().reverse();
-  var traces = bars.map(function (bar) {
+  // One row per bar by position (two bars may share a label); the label travels as data, not as template.
+  var traces = bars.map(function (bar, row) {
     var reported = bar.states.filter(function (s) { return s; });
     var last = reported.length ? reported[reported.length - 1] : "";
     return {
-      type: "bar", orientation: "h", y: [bar.label], base: [bar.start - 0.5], x: [bar.end - bar.start + 1],
-      name: bar.label, showlegend: false,
+      type: "bar", orientation: "h", y: [row], base: [bar.start - 0.5], x: [bar.end - bar.start + 1],
+      showlegend: false,
+      customdata: [bar.label + (last ? "（" + last + "）" : "") + (bar.inferred ? "　期間は推定" : "")],
       marker: { color: colours[last] || "#6d9fd1", pattern: { shape: bar.inferred ? "/" : "" } },
-      hovertemplate: bar.label + (last ? "（" + last + "）" : "") + (bar.inferred ? "　期間は推定" : "") + "<extra></extra>"
+      hovertemplate: "%{customdata}<extra></extra>"
     };
   });
   var ticks = data.years.map(function (_, i) { return data.first_year + i; });
   Plotly.newPlot("chart-schedule", traces, layout({
     height: 60 + 34 * Math.max(bars.length, 1), margin: { l: 260, r: 10, t: 10, b: 30 },
     xaxis: { tickvals: ticks, ticktext: data.years, range: [ticks[0] - 0.5, ticks[ticks.length - 1] + 0.5] },
-    yaxis: { automargin: true }
+    yaxis: { automargin: true, tickvals: bars.map(function (_, i) { return i; }),
+      ticktext: bars.map(function (bar) { return bar.label; }) }
   }), config);
 })();
