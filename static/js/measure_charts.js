@@ -7,7 +7,7 @@
   var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["toImage", "sendDataToCloud"] };
   var font = { family: "Hiragino Sans, Yu Gothic UI, Meiryo, Noto Sans CJK JP, sans-serif", size: 12 };
   var layout = function (extra) {
-    return Object.assign({ font: font, margin: { l: 60, r: 10, t: 10, b: 40 }, height: 260,
+    return Object.assign({ font: font, margin: { l: 80, r: 10, t: 10, b: 40 }, height: 260,
       legend: { orientation: "h", y: -0.2 }, separators: ".," }, extra);
   };
 
