@@ -49,7 +49,12 @@ class BarRow:
 def get_measure(plan_code, code):
     return get_object_or_404(
         Measure.objects.select_related("plan", "initiative__policy", "kgi", "department").prefetch_related(
-            "schedule_bars", "kpi_targets", "planned_costs", "years__bar_statuses", "years__approved_by", "plan__grade_thresholds"
+            "schedule_bars",
+            "kpi_targets",
+            "planned_costs",
+            "years__bar_statuses",
+            "years__approved_by",
+            "plan__grade_thresholds",
         ),
         plan__code=plan_code,
         code=code,
