@@ -5,19 +5,6 @@ from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField
 
 from .models import BarStatus, MeasureYear
 
-ENTRY_FIELDS = [
-    "kpi_actual",
-    "kpi_actual_text",
-    "actual_cost",
-    "actual_general_fund",
-    "actual_other_funds",
-    "work_done",
-    "judged_grade",
-    "evaluation_comment",
-    "improvement",
-    "improvement_text",
-]
-
 
 class MeasureYearForm(forms.ModelForm):
     """Actuals (D), self-evaluation (C) and 改善方針 (A) of one measure in one year.
@@ -30,7 +17,7 @@ class MeasureYearForm(forms.ModelForm):
 
     class Meta:
         model = MeasureYear
-        fields = ENTRY_FIELDS
+        fields = MeasureYear.ENTRY_FIELDS
         field_classes = {
             "kpi_actual": JapaneseDecimalField,
             "actual_cost": JapaneseIntegerField,

@@ -222,6 +222,20 @@ class MeasureYear(models.Model):
         RETURNED = "returned", _("差戻し")
         APPROVED = "approved", _("承認済み")
 
+    # The fields a department enters (D, C and A); forms and the history list use the same list.
+    ENTRY_FIELDS = (
+        "kpi_actual",
+        "kpi_actual_text",
+        "actual_cost",
+        "actual_general_fund",
+        "actual_other_funds",
+        "work_done",
+        "judged_grade",
+        "evaluation_comment",
+        "improvement",
+        "improvement_text",
+    )
+
     class Improvement(models.TextChoices):
         CONTINUE = "continue", _("継続")
         EXPAND = "expand", _("拡充")

@@ -106,20 +106,8 @@ def _changes(history_rows, model, fields, title):
     return out
 
 
-ENTRY_HISTORY_FIELDS = [
-    "kpi_actual",
-    "kpi_actual_text",
-    "actual_cost",
-    "actual_general_fund",
-    "actual_other_funds",
-    "work_done",
-    "judged_grade",
-    "evaluation_comment",
-    "improvement",
-    "improvement_text",
-    "status",
-    "return_comment",
-]
+# what people enter, plus the workflow's own changes
+ENTRY_HISTORY_FIELDS = [*MeasureYear.ENTRY_FIELDS, "status", "return_comment"]
 
 
 def measure_history(measure, limit=100):
