@@ -298,6 +298,18 @@ class Summary:
         if fact.actual_cost is not None:
             self.actual = (self.actual or 0) + fact.actual_cost
 
+    def merge(self, other):
+        """Add another summary's counts and sums into this one."""
+        self.measures += other.measures
+        self.stages.update(other.stages)
+        self.statuses.update(other.statuses)
+        self.grades.update(other.grades)
+        self.attention.update(other.attention)
+        self.rates.extend(other.rates)
+        self.planned += other.planned
+        if other.actual is not None:
+            self.actual = (self.actual or 0) + other.actual
+
     @property
     def average_rate(self):
         """Mean 達成度 of the measures with a computed rate."""
@@ -323,25 +335,29 @@ class Summary:
 
 
 def summarise(plan, facts):
-    """The plan total, then each policy followed by its initiatives."""
-    total = Summary(plan.title, "plan")
-    policies, initiatives = {}, {}
-    order = defaultdict(list)
+    """The plan total, then each policy followed by its initiatives.
+
+    Facts are added once, to their initiative; policies and the total are
+    the sums of those (three times fewer additions on a large plan).
+    """
+    initiatives, order, policy_labels = {}, defaultdict(list), {}
     for fact in facts:
-        total.add(fact)
-        if fact.policy_id not in policies:
-            policies[fact.policy_id] = Summary(fact.policy_label, "policy", {"policy": fact.policy_id})
-        policies[fact.policy_id].add(fact)
         if fact.initiative_id not in initiatives:
             initiatives[fact.initiative_id] = Summary(
                 fact.initiative_label, "initiative", {"initiative": fact.initiative_id}
             )
             order[fact.policy_id].append(fact.initiative_id)
+            policy_labels[fact.policy_id] = fact.policy_label
         initiatives[fact.initiative_id].add(fact)
+    total = Summary(plan.title, "plan")
     rows = [total]
-    for policy_id, summary in policies.items():
-        rows.append(summary)
-        rows.extend(initiatives[i] for i in order[policy_id])
+    for policy_id, members in order.items():
+        policy = Summary(policy_labels[policy_id], "policy", {"policy": policy_id})
+        for initiative_id in members:
+            policy.merge(initiatives[initiative_id])
+        total.merge(policy)
+        rows.append(policy)
+        rows.extend(initiatives[i] for i in members)
     return rows
 
 
