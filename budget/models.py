@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from initiatives.fiscal import fiscal_year_label
-from initiatives.models import fiscal_year_range_check, plan_of
+from initiatives.models import by_year_index, fiscal_year_range_check, not_negative, per_measure_year, plan_of
 from kpi.models import check_year_open
 
 
@@ -32,19 +32,10 @@ class PlannedCost(models.Model):
         verbose_name = _("年度経費（LCC）")
         verbose_name_plural = _("年度経費（LCC）")
         ordering = ["measure", "fiscal_year"]
-        indexes = [models.Index(fields=["fiscal_year", "measure"], name="planned_cost_by_year")]
+        indexes = [by_year_index("planned_cost")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["measure", "fiscal_year"],
-                name="planned_cost_one_per_year",
-                violation_error_message=_("この施策のこの年度の経費は既にあります。"),
-            ),
-            models.CheckConstraint(
-                condition=Q(amount__isnull=True) | Q(amount__gte=0),
-                name="planned_cost_not_negative",
-                violation_error_message=_("経費に負の数は入力できません。"),
-            ),
-            fiscal_year_range_check("fiscal_year", "planned_cost_year_range"),
+            *per_measure_year("planned_cost", "経費"),
+            not_negative("planned_cost_not_negative", _("経費に負の数は入力できません。"), "amount"),
         ]
 
     def __str__(self):

@@ -3,6 +3,8 @@
 KGI/KPI targets live in kpi/, planned costs and 一般財源 in budget/.
 """
 
+import functools
+import operator
 import re
 
 from django.conf import settings
@@ -26,6 +28,29 @@ def fiscal_year_range_check(field, name):
         name=name,
         violation_error_message=_("年度が範囲外です。"),
     )
+
+
+def not_negative(name, message, *fields):
+    """CHECK that each (nullable) field is empty or ≥ 0."""
+    condition = functools.reduce(operator.and_, (Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 0}) for f in fields))
+    return models.CheckConstraint(condition=condition, name=name, violation_error_message=message)
+
+
+def per_measure_year(prefix, what):
+    """The invariants every yearly row of a measure shares: one row a year, and a sane year."""
+    return [
+        models.UniqueConstraint(
+            fields=["measure", "fiscal_year"],
+            name=f"{prefix}_one_per_year",
+            violation_error_message=_("この施策のこの年度の%(what)sは既にあります。") % {"what": what},
+        ),
+        fiscal_year_range_check("fiscal_year", f"{prefix}_year_range"),
+    ]
+
+
+def by_year_index(prefix):
+    """Reports read one or a few years of a whole plan."""
+    return models.Index(fields=["fiscal_year", "measure"], name=f"{prefix}_by_year")
 
 
 def related_or_none(obj, name):

@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_number
-from initiatives.models import fiscal_year_range_check, plan_of, related_or_none
+from initiatives.models import (
+    by_year_index,
+    not_negative,
+    per_measure_year,
+    plan_of,
+    related_or_none,
+)
 
 PERCENT = "%"
 
@@ -51,10 +57,6 @@ class Kgi(models.Model):
 
     def __str__(self):
         return self.text
-
-    @property
-    def is_percent(self):
-        return self.unit == PERCENT
 
     def clean(self):
         validate_percent(self.target, self.unit, "target")
@@ -98,24 +100,15 @@ class KpiTarget(models.Model):
         verbose_name = _("評価指標（KPI）目標")
         verbose_name_plural = _("評価指標（KPI）目標")
         ordering = ["measure", "fiscal_year"]
-        indexes = [models.Index(fields=["fiscal_year", "measure"], name="kpi_target_by_year")]
+        indexes = [by_year_index("kpi_target")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["measure", "fiscal_year"],
-                name="kpi_target_one_per_year",
-                violation_error_message=_("この施策のこの年度の目標は既にあります。"),
-            ),
-            models.CheckConstraint(
-                condition=Q(value__isnull=True) | Q(value__gte=0),
-                name="kpi_target_not_negative",
-                violation_error_message=_("目標値に負の数は入力できません。"),
-            ),
+            *per_measure_year("kpi_target", "目標"),
+            not_negative("kpi_target_not_negative", _("目標値に負の数は入力できません。"), "value"),
             models.CheckConstraint(
                 condition=Q(value__isnull=True) | Q(text=""),
                 name="kpi_target_number_or_text",
                 violation_error_message=_("目標値と目標（文章）はどちらか一方を入力してください。"),
             ),
-            fiscal_year_range_check("fiscal_year", "kpi_target_year_range"),
         ]
 
     def __str__(self):
@@ -288,26 +281,17 @@ class MeasureYear(models.Model):
         verbose_name = _("年度実績・評価")
         verbose_name_plural = _("年度実績・評価")
         ordering = ["measure", "fiscal_year"]
-        indexes = [models.Index(fields=["fiscal_year", "measure"], name="measure_year_by_year")]
+        indexes = [by_year_index("measure_year")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["measure", "fiscal_year"],
-                name="measure_year_one_per_year",
-                violation_error_message=_("この施策のこの年度の実績は既にあります。"),
+            *per_measure_year("measure_year", "実績"),
+            not_negative("measure_year_kpi_not_negative", _("実績値に負の数は入力できません。"), "kpi_actual"),
+            not_negative(
+                "measure_year_amounts_not_negative",
+                _("金額に負の数は入力できません。"),
+                "actual_cost",
+                "actual_general_fund",
+                "actual_other_funds",
             ),
-            models.CheckConstraint(
-                condition=Q(kpi_actual__isnull=True) | Q(kpi_actual__gte=0),
-                name="measure_year_kpi_not_negative",
-                violation_error_message=_("実績値に負の数は入力できません。"),
-            ),
-            models.CheckConstraint(
-                condition=(Q(actual_cost__isnull=True) | Q(actual_cost__gte=0))
-                & (Q(actual_general_fund__isnull=True) | Q(actual_general_fund__gte=0))
-                & (Q(actual_other_funds__isnull=True) | Q(actual_other_funds__gte=0)),
-                name="measure_year_amounts_not_negative",
-                violation_error_message=_("金額に負の数は入力できません。"),
-            ),
-            fiscal_year_range_check("fiscal_year", "measure_year_year_range"),
         ]
 
     def __str__(self):
