@@ -1,11 +1,4 @@
-"""
-ASGI config for ohnojo_dx project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
+"""ASGI entry point (gunicorn ohnojo_dx.wsgi). Refuses to serve without SECRET_KEY unless DEBUG."""
 
 import os
 
@@ -13,4 +6,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ohnojo_dx.settings")
 
+from ohnojo_dx.settings import require_secret_key  # noqa: E402
+
+require_secret_key()
 application = get_asgi_application()

@@ -19,11 +19,16 @@ def env_bool(name, default=False):
 
 DEBUG = env_bool("DJANGO_DEBUG")
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
+# Required to serve: ohnojo_dx/wsgi.py and asgi.py refuse to start without it when DEBUG is off
+# (require_secret_key). Commands such as makemigrations need none, and Django itself refuses an
+# empty key wherever one would be used (sessions, signing).
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("insecure-development-key-only-for-debug" if DEBUG else "")
+
+
+def require_secret_key():
+    if not DEBUG and not os.environ.get("SECRET_KEY"):
         raise ImproperlyConfigured("SECRET_KEY を環境変数で設定してください（DJANGO_DEBUG=1 の開発時を除く）。")
-    SECRET_KEY = "insecure-development-key-only-for-debug"
+
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
