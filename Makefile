@@ -32,6 +32,7 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	SECRET_KEY=test-only $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	SECRET_KEY=test-only SECURE_COOKIES=0 $(BIN)/pytest
 
 lint: $(STAMP)

@@ -5,11 +5,11 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from initiatives.models import Department, Plan
-from initiatives.roles import Role, setup_roles
-from initiatives.services import import_plan
+from initiatives.roles import Role, role_group, setup_roles
+from ohnojo_dx.plan_loader import import_plan
 
 # Playwright's sync API runs an event loop in the test thread; Django's async
 # safety check would otherwise refuse ORM calls from live_server tests.
@@ -51,7 +51,7 @@ def make_user(username, role=None, department=None, is_staff=False):
     setup_roles()
     user = User.objects.create_user(username, password=PASSWORD, is_staff=is_staff)
     if role:
-        user.groups.add(Group.objects.get(name=role.value))
+        user.groups.add(role_group(role))
     if department:
         user.departments.add(department)
     return user
@@ -59,7 +59,7 @@ def make_user(username, role=None, department=None, is_staff=False):
 
 @pytest.fixture
 def dx_user(db, department):
-    return make_user("dx", Role.DX_OFFICE, department, is_staff=True)
+    return make_user("dx", Role.DX_OFFICE, department)
 
 
 @pytest.fixture
@@ -111,3 +111,27 @@ def grow_plan(plan, count, year=2025):
         for i, m in enumerate(measures)
     )
     return measures
+
+
+@pytest.fixture(autouse=True)
+def _reopen_before_flush(request):
+    """After a live-server test, SQLite empties the tables row by row, and the lock's triggers refuse
+    to delete an approved year's rows: reopen the approved years first (PostgreSQL truncates)."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # so this runs its teardown before the flush
+    yield
+    from kpi.models import MeasureYear
+
+    MeasureYear.objects.filter(status=MeasureYear.Status.APPROVED).update(status=MeasureYear.Status.DRAFT)
+
+
+def grid_data(rows):
+    """What the department grid posts: its formset's management form, then each row's fields in page
+    order. ``rows``: [(measure, {field: value})], the measures in the grid's order."""
+    data = {"grid-TOTAL_FORMS": str(len(rows)), "grid-INITIAL_FORMS": str(len(rows))}
+    for index, (measure, fields) in enumerate(rows):
+        data[f"grid-{index}-row_measure"] = str(measure.pk)
+        data.update({f"grid-{index}-{name}": value for name, value in fields.items()})
+    return data

@@ -51,11 +51,11 @@ settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.stora
 
 
 def build():
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
 
     from budget.models import GeneralFundPlan, PlannedCost
     from initiatives.models import Department, Initiative, Measure, Plan, Policy, ScheduleBar
-    from initiatives.roles import Role, setup_roles
+    from initiatives.roles import Role, role_group, setup_roles
     from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear
 
     call_command("migrate", verbosity=0)
@@ -133,7 +133,7 @@ def build():
         if i % 13 == 0 and bars[i % len(bars)].measure_id == r.measure_id
     )
     user = User.objects.create_user("bench")
-    user.groups.add(Group.objects.get(name=Role.VIEWER.value))
+    user.groups.add(role_group(Role.VIEWER))
     return plan, user, years[-1]
 
 

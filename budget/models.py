@@ -9,7 +9,6 @@ from simple_history.models import HistoricalRecords
 
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import by_year_index, fiscal_year_range_check, not_negative, per_measure_year, plan_of
-from kpi.models import check_year_open
 
 
 class PlannedCost(models.Model):
@@ -45,7 +44,6 @@ class PlannedCost(models.Model):
         plan = plan_of(self)
         if plan is not None:
             plan.check_fiscal_year(self.fiscal_year)
-            check_year_open(self.measure, self.fiscal_year)
 
 
 class GeneralFundPlan(models.Model):

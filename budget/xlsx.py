@@ -6,10 +6,10 @@ headers, A4 landscape fitted to the width with the titles repeated on each
 page. Write-only mode keeps memory flat for thousands of rows.
 """
 
-import csv
 import io
 from dataclasses import dataclass
 
+from defusedcsv import csv
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -167,16 +167,20 @@ def to_xlsx(report):
     return out.getvalue()
 
 
+# defusedcsv puts a "'" before text that starts with = + - @ | %; Excel also reads a formula after a leading tab
+# or CR, and Japanese Excel takes the full-width signs as the ASCII ones.
+MORE_FORMULA_STARTS = ("\t", "\r", "＝", "＋", "－", "＠", "｜", "％")
+
+
 def _csv_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return f"'{value}"  # Excel would run it as a formula (CSV injection)
+    """Text that Excel would run as a formula (CSV injection) gets a leading "'"; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(MORE_FORMULA_STARTS):
+        return f"'{value}"
     return value
 
 
 def to_csv(report):
-    """The same rows as UTF-8 with a BOM, so Excel opens the Japanese text; no total row."""
+    """The same rows as UTF-8 with a BOM, so Excel opens the Japanese text; no total row; None is empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([f"{c.group} {c.header}".strip() for c in report.columns])

@@ -1,12 +1,23 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import Textarea
 from simple_history.admin import SimpleHistoryAdmin
 
-from budget.admin import PlannedCostInline
-from kpi.admin import KgiInline, KpiTargetInline
+from .models import Department, Initiative, Plan, Policy, RoleGroup, ScheduleBar
 
-from .models import Department, Initiative, Measure, Plan, Policy, ScheduleBar
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Change history to read, never to write: an old version is shown, and posting it back is refused.
+
+    django-simple-history's history form saves whatever is posted to it (past every lock and
+    version check), so it answers only GET here; reverting goes through the normal edit pages.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("変更履歴から元に戻すことはできません。通常の編集画面から変更してください。")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class PolicyInline(admin.StackedInline):
@@ -15,7 +26,7 @@ class PolicyInline(admin.StackedInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(HistoryAdmin):
     list_display = ["title", "municipality", "code", "start_year", "end_year", "adopted_on"]
     search_fields = ["title", "municipality", "code"]
     inlines = [PolicyInline]
@@ -43,17 +54,8 @@ class ScheduleBarInline(admin.TabularInline):
     fields = ["order", "label", "start_year", "end_year", "is_inferred", "basis"]
 
 
-@admin.register(Measure)
-class MeasureAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "initiative", "department"]
-    list_filter = ["plan", "initiative__policy", "initiative", "department"]
-    search_fields = ["code", "name", "content", "goal"]
-    list_select_related = ["initiative__policy", "department"]
-    inlines = [KgiInline, ScheduleBarInline, KpiTargetInline, PlannedCostInline]
-
-
 @admin.register(ScheduleBar)
-class ScheduleBarAdmin(SimpleHistoryAdmin):
+class ScheduleBarAdmin(HistoryAdmin):
     list_display = ["label", "measure", "start_year", "end_year", "is_inferred"]
     list_filter = ["measure__plan", "is_inferred"]
     search_fields = ["label", "measure__name"]
@@ -66,3 +68,8 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_filter = ["is_sample"]
     search_fields = ["name", "code"]
     filter_horizontal = ["members"]
+
+
+@admin.register(RoleGroup)
+class RoleGroupAdmin(admin.ModelAdmin):
+    list_display = ["role", "group"]

@@ -7,9 +7,15 @@ class InitiativesConfig(AppConfig):
     verbose_name = "計画・施策"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from .db import install_after_migrate, year_in_plan
+        from .models import ScheduleBar
+        from .permissions import register_admin_perms
 
-        from .db import ensure_year_triggers
-
-        # After every migrate, not in a migration: see initiatives/db.py.
-        post_migrate.connect(ensure_year_triggers, sender=self, dispatch_uid="initiatives-year-triggers")
+        # Deleting a whole plan would take every record under it: only a superuser may.
+        register_admin_perms(self, never={"initiatives.delete_plan"})
+        install_after_migrate(
+            self,
+            lambda vendor: [
+                year_in_plan("schedule_bar_year_in_plan", ScheduleBar, "measure", "start_year", "end_year")
+            ],
+        )

@@ -1,74 +1,101 @@
-"""Database triggers for the one invariant a CHECK constraint cannot express.
+"""Database triggers for the invariants a CHECK constraint cannot express, on SQLite and PostgreSQL.
 
-"A fiscal year lies inside its plan's period" spans two tables (the row and
-its plan), so model validation (Plan.check_fiscal_year) is backed here by a
-trigger on SQLite and PostgreSQL: a row written past the forms still fails.
+A trigger refuses a row whose condition holds, so a write that went past the forms and the
+workflow (a bulk update, a shell, a bug) still fails. Each app declares its own triggers from its
+own models (its AppConfig.ready) with the builders here; none names another app's tables.
 
-They are (re)created after every migrate (InitiativesConfig.ready), not in a
-migration: SQLite rebuilds a table for most column changes, which silently
-drops its triggers.
+They are (re)created after every migrate, not in a migration: SQLite rebuilds a table for most
+column changes, which silently drops its triggers.
 """
 
+from dataclasses import dataclass
+
 from django.db import connections
+from django.db.models.signals import post_migrate
 
-MESSAGE = "fiscal year outside the plan period"
+OPERATIONS = ("INSERT", "UPDATE", "DELETE")
 
 
-def _condition(parent, fk, columns):
-    years = " AND ".join(f"NEW.{c} BETWEEN p.start_year AND p.end_year" for c in columns)
-    return (
-        f"EXISTS (SELECT 1 FROM {parent} x JOIN initiatives_plan p ON p.id = x.plan_id "
-        f"WHERE x.id = NEW.{fk} AND {years})"
+@dataclass(frozen=True)
+class Trigger:
+    """Refuse an INSERT, UPDATE or DELETE on ``model`` when ``refuse[op]`` (SQL over NEW/OLD) holds."""
+
+    name: str
+    model: object
+    refuse: dict  # operation → SQL condition
+    message: str
+
+    @property
+    def table(self):
+        return self.model._meta.db_table
+
+
+def distinct(a, b, vendor):
+    """Null-safe "differs" in each dialect."""
+    return f"{a} IS NOT {b}" if vendor == "sqlite" else f"{a} IS DISTINCT FROM {b}"
+
+
+def year_in_plan(name, model, parent, *year_fields):
+    """Each year column of ``model`` lies inside the plan of its ``parent`` (a measure or a policy)."""
+    field = model._meta.get_field(parent)
+    parent_table = field.related_model._meta.db_table
+    plan_table = field.related_model._meta.get_field("plan").related_model._meta.db_table
+    inside = " AND ".join(f"NEW.{c} BETWEEN p.start_year AND p.end_year" for c in year_fields)
+    condition = (
+        f"NOT EXISTS (SELECT 1 FROM {parent_table} x JOIN {plan_table} p ON p.id = x.plan_id "
+        f"WHERE x.id = NEW.{field.column} AND {inside})"
+    )
+    return Trigger(name, model, {"INSERT": condition, "UPDATE": condition}, "fiscal year outside the plan period")
+
+
+def _sqlite(trigger):
+    for op in OPERATIONS:
+        name = f"{trigger.name}_{op.lower()}"
+        yield f"DROP TRIGGER IF EXISTS {name}"
+        if op in trigger.refuse:
+            yield (
+                f"CREATE TRIGGER {name} BEFORE {op} ON {trigger.table} FOR EACH ROW "
+                f"WHEN {trigger.refuse[op]} BEGIN SELECT RAISE(ABORT, '{trigger.message}'); END"
+            )
+
+
+def _postgresql(trigger):
+    checks = "\n".join(
+        f"IF TG_OP = '{op}' THEN IF {condition} THEN "
+        f"RAISE EXCEPTION '{trigger.message}' USING ERRCODE = 'check_violation'; END IF; END IF;"
+        for op, condition in trigger.refuse.items()
+    )
+    yield f"""CREATE OR REPLACE FUNCTION {trigger.name}_fn() RETURNS trigger AS $$
+        BEGIN
+          {checks}
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql"""
+    yield f"DROP TRIGGER IF EXISTS {trigger.name} ON {trigger.table}"
+    yield (
+        f"CREATE TRIGGER {trigger.name} BEFORE {' OR '.join(trigger.refuse)} ON {trigger.table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {trigger.name}_fn()"
     )
 
 
-def _sqlite(name, table, condition):
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {name}_{op.lower()} BEFORE {op} ON {table} FOR EACH ROW "
-        f"WHEN NOT {condition} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
-        for op in ("INSERT", "UPDATE")
-    ]
-
-
-def _postgresql(name, table, condition):
-    return [
-        f"""CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger AS $$
-        BEGIN
-          IF NOT {condition} THEN
-            RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'check_violation';
-          END IF;
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql""",
-        f"DROP TRIGGER IF EXISTS {name} ON {table}",
-        f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}_fn()",
-    ]
-
-
-# (trigger name, table, foreign key column, parent table holding plan_id, year columns)
-YEAR_IN_PLAN = [
-    (
-        "schedule_bar_year_in_plan",
-        "initiatives_schedulebar",
-        "measure_id",
-        "initiatives_measure",
-        ["start_year", "end_year"],
-    ),
-    ("kpi_target_year_in_plan", "kpi_kpitarget", "measure_id", "initiatives_measure", ["fiscal_year"]),
-    ("measure_year_year_in_plan", "kpi_measureyear", "measure_id", "initiatives_measure", ["fiscal_year"]),
-    ("planned_cost_year_in_plan", "budget_plannedcost", "measure_id", "initiatives_measure", ["fiscal_year"]),
-    ("general_fund_year_in_plan", "budget_generalfundplan", "policy_id", "initiatives_policy", ["fiscal_year"]),
-]
-
-
-def ensure_year_triggers(using="default", **kwargs):
-    """Create any missing trigger (post_migrate receiver; safe to run again)."""
+def ensure_triggers(triggers, using="default"):
+    """Create or replace the triggers on tables that exist; safe to run again."""
     connection = connections[using]
     build = {"sqlite": _sqlite, "postgresql": _postgresql}.get(connection.vendor)
     if build is None:
-        return  # other databases rely on model validation only
+        return  # other databases rely on model validation and the workflow only
     tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        for name, table, fk, parent, columns in YEAR_IN_PLAN:
-            if table in tables:
-                for sql in build(name, table, _condition(parent, fk, columns)):
+        for trigger in triggers(connection.vendor):
+            if trigger.table in tables:
+                for sql in build(trigger):
                     cursor.execute(sql)
+
+
+def install_after_migrate(app_config, triggers):
+    """Have ``triggers(vendor)`` (a list of Trigger) recreated after every migrate of the app."""
+
+    def receiver(using="default", **kwargs):
+        ensure_triggers(triggers, using)
+
+    post_migrate.connect(receiver, sender=app_config, weak=False, dispatch_uid=f"{app_config.label}-triggers")

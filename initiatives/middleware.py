@@ -2,14 +2,21 @@ from django.core.exceptions import PermissionDenied
 
 from .permissions import can_view
 
-# Pages with their own rules: the login and logout pages, the admin (staff
-# permissions), static files and the health check.
-OPEN_PREFIXES = ("/accounts/", "/admin/", "/static/", "/healthz")
 NO_ROLE = "このアカウントには役割（DX推進部門・担当課・所属長）が設定されていません。管理者に連絡してください。"
 
 
+def role_not_required(view):
+    """Mark a view that a signed-in account without a portal role may still open (e.g. logout)."""
+    view.role_required = False
+    return view
+
+
 class RoleRequiredMiddleware:
-    """After LoginRequiredMiddleware: a signed-in account without a portal role sees no page."""
+    """After LoginRequiredMiddleware: a signed-in account without a portal role sees no page.
+
+    Views that need no login (``login_not_required``) or no role (``role_not_required``) say so
+    themselves; the admin site admits by the same predicates (ohnojo_dx.admin_site).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,6 +25,9 @@ class RoleRequiredMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES) and not can_view(request.user):
+        open_view = not getattr(view_func, "login_required", True) or not getattr(view_func, "role_required", True)
+        if open_view or request.resolver_match.app_name == "admin":
+            return None
+        if request.user.is_authenticated and not can_view(request.user):
             raise PermissionDenied(NO_ROLE)
         return None

@@ -8,6 +8,7 @@ import operator
 import re
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .fiscal import fiscal_year_label
+from .roles import Role
 
 # A sanity range for any fiscal year column; the plan's own range is checked in clean().
 FISCAL_YEAR_MIN = 1989
@@ -168,9 +170,13 @@ class Plan(models.Model):
                     params={"what": "・".join(found)},
                 )
 
+    def covers(self, year):
+        """The one rule for "a year inside this plan" (the database triggers say it again in SQL)."""
+        return self.start_year <= year <= self.end_year
+
     def check_fiscal_year(self, year, field="fiscal_year"):
-        """The one rule for "a year inside this plan": raise a field error if not."""
-        if year is not None and not (self.start_year <= year <= self.end_year):
+        """Raise a field error for a year outside the plan (forms, admin, the plan-file loader)."""
+        if year is not None and not self.covers(year):
             raise ValidationError(
                 {
                     field: ValidationError(
@@ -317,7 +323,7 @@ class Measure(models.Model):
         return f"{self.ordinal_mark} {self.name}"
 
     def get_absolute_url(self):
-        return reverse("initiatives:measure_detail", args=[self.plan.code, self.code])
+        return reverse("measure_detail", args=[self.plan.code, self.code])
 
     def clean(self):
         if self.initiative_id and self.plan_id and self.initiative.policy.plan_id != self.plan_id:
@@ -382,3 +388,21 @@ class ScheduleBar(models.Model):
 
     def covers(self, year):
         return self.start_year <= year <= self.end_year
+
+
+class RoleGroup(models.Model):
+    """Binds a portal role (a stable code) to the group that grants it.
+
+    The group's name is for people and may be renamed in the admin; the portal only ever
+    asks for the role's code.
+    """
+
+    role = models.CharField(_("役割"), max_length=20, choices=Role, unique=True)
+    group = models.OneToOneField(Group, models.CASCADE, related_name="portal_role", verbose_name=_("グループ"))
+
+    class Meta:
+        verbose_name = _("役割")
+        verbose_name_plural = _("役割")
+
+    def __str__(self):
+        return f"{self.get_role_display()}（{self.group.name}）"

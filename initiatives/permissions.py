@@ -1,67 +1,115 @@
-"""Who may do what: the one place every view (and the API) asks.
+"""Who may do what: the one set of predicates every view, template, the admin and the API ask.
 
-- DX推進部門: edit the plan; enter, approve, return and reopen any measure-year.
+- DX推進部門: edit the plan in the admin; enter, approve, return and reopen any measure-year.
 - 担当課: enter actuals and self-evaluations for their own departments' measures.
 - 所属長・部長: read every page and report.
 - A signed-in account in none of these roles sees nothing until given one.
-A locked (approved) year can be changed by nobody until the DX推進部門 reopens it.
+
+The predicates are registered with django-rules (its ObjectPermissionBackend is in
+AUTHENTICATION_BACKENDS), so code asks ``user.has_perm("portal.enter_measure", measure)`` and
+templates ``{% has_perm "portal.approve" user as can_approve %}``. Groups carry no model
+permissions: a role is its code (initiatives.roles.Role), whatever its group is named.
+
+Whether a year is locked is not a permission but a state of the PDCA record: kpi.workflow.
 """
 
+import rules
 from django.core.exceptions import PermissionDenied
 
 from .roles import Role
 
+VIEW = "portal.view"
+ENTER_MEASURE = "portal.enter_measure"  # object: a Measure
+ENTER_DEPARTMENT = "portal.enter_department"  # object: a Department
+APPROVE = "portal.approve"
+ADMIN = "portal.admin"
+
 
 def roles_of(user):
+    """The role codes of a user, read once per request."""
     if not user.is_authenticated:
-        return set()
+        return frozenset()
     if not hasattr(user, "_portal_roles"):
-        user._portal_roles = set(user.groups.values_list("name", flat=True))
+        user._portal_roles = frozenset(
+            user.groups.filter(portal_role__isnull=False).values_list("portal_role__role", flat=True)
+        )
     return user._portal_roles
-
-
-def can_view(user):
-    """Read access to the portal's pages: any of the three roles (or a superuser)."""
-    return user.is_authenticated and user.is_active and (user.is_superuser or bool(roles_of(user)))
-
-
-def is_dx_office(user):
-    return user.is_authenticated and (user.is_superuser or Role.DX_OFFICE.value in roles_of(user))
 
 
 def department_ids(user):
     if not user.is_authenticated:
-        return set()
+        return frozenset()
     if not hasattr(user, "_portal_department_ids"):
-        user._portal_department_ids = set(user.departments.values_list("pk", flat=True))
+        user._portal_department_ids = frozenset(user.departments.values_list("pk", flat=True))
     return user._portal_department_ids
 
 
+@rules.predicate
+def is_dx_office(user):
+    return Role.DX_OFFICE in roles_of(user)
+
+
+@rules.predicate
+def is_department_staff(user):
+    return Role.DEPARTMENT in roles_of(user)
+
+
+@rules.predicate
+def is_viewer(user):
+    return Role.VIEWER in roles_of(user)
+
+
+@rules.predicate
+def owns_measure(user, measure):
+    return measure is not None and measure.department_id is not None and measure.department_id in department_ids(user)
+
+
+@rules.predicate
+def member_of(user, department):
+    return department is not None and department.pk in department_ids(user)
+
+
+rules.add_perm(VIEW, is_dx_office | is_department_staff | is_viewer)
+rules.add_perm(ENTER_MEASURE, is_dx_office | (is_department_staff & owns_measure))
+rules.add_perm(ENTER_DEPARTMENT, is_dx_office | (is_department_staff & member_of))
+rules.add_perm(APPROVE, is_dx_office)
+rules.add_perm(ADMIN, is_dx_office)
+
+
+def register_admin_perms(app_config, never=()):
+    """The admin's model permissions of an app: the DX推進部門 edits the plan data.
+
+    ``never`` names permissions nobody holds (a superuser excepted), e.g. deleting a whole plan.
+    """
+    rules.set_perm(app_config.label, is_dx_office)  # has_module_perms: the app shows in the admin
+    for model in app_config.get_models():
+        opts = model._meta
+        for action in opts.default_permissions:
+            name = f"{opts.app_label}.{action}_{opts.model_name}"
+            rules.set_perm(name, rules.always_deny if name in never else is_dx_office)
+
+
+def can_view(user):
+    return user.has_perm(VIEW)
+
+
 def can_enter(user, measure):
-    """May this user enter actuals and the self-evaluation of this measure?"""
-    if is_dx_office(user):
-        return True
-    return (
-        Role.DEPARTMENT.value in roles_of(user)
-        and measure.department_id is not None
-        and measure.department_id in department_ids(user)
-    )
+    return user.has_perm(ENTER_MEASURE, measure)
 
 
 def can_enter_department(user, department):
-    """May this user open the department's entry grid?"""
-    return is_dx_office(user) or (Role.DEPARTMENT.value in roles_of(user) and department.pk in department_ids(user))
+    return user.has_perm(ENTER_DEPARTMENT, department)
 
 
 def can_approve(user):
-    return is_dx_office(user)
+    return user.has_perm(APPROVE)
 
 
 def enterable_measures(user, measures):
     """Narrow a Measure queryset to those the user may enter (for grids and the API)."""
-    if is_dx_office(user):
+    if is_dx_office(user) or user.is_superuser:
         return measures
-    if Role.DEPARTMENT.value not in roles_of(user):
+    if not is_department_staff(user):
         return measures.none()
     return measures.filter(department__in=department_ids(user))
 

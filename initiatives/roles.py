@@ -1,32 +1,32 @@
-"""The portal's roles, as Django groups, and what each may do in the admin.
+"""The portal's roles: stable codes, each bound to a Django group an administrator may rename.
 
-Groups are configuration, not demo data: `manage.py setup_roles` creates them
-on every installation (make run calls it).
+Groups are configuration, not demo data: `manage.py setup_roles` creates them on every
+installation (make run calls it). What a role may do is decided in initiatives/permissions.py,
+not by model permissions on the groups.
 """
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(TextChoices):
-    DX_OFFICE = "DX推進部門", "DX推進部門"
-    DEPARTMENT = "担当課", "担当課"
-    VIEWER = "所属長", "所属長・部長"
-
-
-PLAN_APPS = ("initiatives", "kpi", "budget")
+    DX_OFFICE = "dx_office", _("DX推進部門")
+    DEPARTMENT = "department", _("担当課")
+    VIEWER = "viewer", _("所属長・部長")
 
 
 def setup_roles():
-    """Create the groups and give them their model permissions; safe to run again."""
-    plan_perms = Permission.objects.filter(content_type__app_label__in=PLAN_APPS)
-    view_perms = plan_perms.filter(codename__startswith="view_")
-    grants = {
-        # Deleting a whole plan would take every record under it: only a superuser may.
-        Role.DX_OFFICE: plan_perms.exclude(codename="delete_plan"),
-        Role.DEPARTMENT: view_perms,
-        Role.VIEWER: view_perms,
-    }
-    for role, perms in grants.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
-        group.permissions.set(perms)
+    """Create one group per role (named after the role at first) and bind it; safe to run again."""
+    from .models import RoleGroup
+
+    for role in Role:
+        if not RoleGroup.objects.filter(role=role).exists():
+            group, _created = Group.objects.get_or_create(name=str(role.label))
+            RoleGroup.objects.create(role=role, group=group)
+
+
+def role_group(role):
+    from .models import RoleGroup
+
+    return RoleGroup.objects.select_related("group").get(role=role).group

@@ -6,5 +6,4 @@ app_name = "initiatives"
 urlpatterns = [
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/<slug:plan_code>/", views.plan_detail, name="plan_detail"),
-    path("plans/<slug:plan_code>/measures/<slug:code>/", views.measure_detail, name="measure_detail"),
 ]

@@ -1,7 +1,91 @@
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+"""Admin for targets and records. Targets of a locked year are shown read-only, and every save or
+delete of a target goes through kpi.workflow; PDCA records are read-only here (the portal's pages
+are their door)."""
 
+from django import forms
+from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+
+from initiatives.admin import HistoryAdmin
+
+from . import workflow
 from .models import BarStatus, GradeThreshold, Kgi, KpiTarget, MeasureYear
+
+ADMIN_REASON = "管理画面"
+
+
+class PlanYearForm(forms.ModelForm):
+    """A year's target or cost: refused when its year (the old one or the new one) is locked."""
+
+    def clean(self):
+        data = super().clean()
+        if self.has_changed():
+            measure_id = data["measure"].pk if data.get("measure") else self.instance.measure_id
+            years = {data.get("fiscal_year"), self.initial.get("fiscal_year")} - {None}
+            for year in sorted(years):
+                if workflow.year_is_locked(measure_id, year):
+                    raise workflow.year_locked_error(year)
+        return data
+
+
+class PlanYearFormSet(BaseInlineFormSet):
+    """A measure's yearly rows: a locked year's row is shown, not editable; saves go through the door."""
+
+    user = None  # set by the admin before saving
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        locked = workflow.locked_years([self.instance.pk]) if self.instance.pk else set()
+        for form in self.initial_forms:
+            if (form.instance.measure_id, form.instance.fiscal_year) in locked:
+                for field in form.fields.values():
+                    field.disabled = True  # DELETE too: a locked year's row stays
+
+    def save_new(self, form, commit=True):
+        row = form.save(commit=False)
+        return workflow.save_plan_row(row, self.user, ADMIN_REASON) if commit else row
+
+    def save_existing(self, form, obj, commit=True):
+        return self.save_new(form, commit)
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            workflow.delete_plan_row(obj, self.user, ADMIN_REASON)
+
+
+class PlanYearInline(admin.TabularInline):
+    extra = 0
+    form = PlanYearForm
+    formset = PlanYearFormSet
+
+
+class PlanYearAdmin(HistoryAdmin):
+    """A standalone list of yearly rows: read-only once the year is locked; writes through the door."""
+
+    form = PlanYearForm
+    list_select_related = ["measure"]
+    autocomplete_fields = ["measure"]
+    search_fields = ["measure__name", "measure__code"]
+
+    def _open(self, obj):
+        return obj is None or not workflow.year_is_locked(obj.measure_id, obj.fiscal_year)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._open(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._open(obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one row at a time, each through the door
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        workflow.save_plan_row(obj, request.user, ADMIN_REASON)
+
+    def delete_model(self, request, obj):
+        workflow.delete_plan_row(obj, request.user, ADMIN_REASON)
 
 
 class KgiInline(admin.StackedInline):
@@ -10,23 +94,19 @@ class KgiInline(admin.StackedInline):
     max_num = 1
 
 
-class KpiTargetInline(admin.TabularInline):
+class KpiTargetInline(PlanYearInline):
     model = KpiTarget
-    extra = 0
     fields = ["fiscal_year", "value", "text", "note"]
 
 
 @admin.register(KpiTarget)
-class KpiTargetAdmin(SimpleHistoryAdmin):
+class KpiTargetAdmin(PlanYearAdmin):
     list_display = ["measure", "fiscal_year", "value", "text", "note"]
     list_filter = ["measure__plan", "measure__initiative__policy", "fiscal_year"]
-    search_fields = ["measure__name", "measure__code"]
-    list_select_related = ["measure"]
-    autocomplete_fields = ["measure"]
 
 
 @admin.register(Kgi)
-class KgiAdmin(SimpleHistoryAdmin):
+class KgiAdmin(HistoryAdmin):
     list_display = ["measure", "text", "target", "unit", "direction", "is_cumulative"]
     list_filter = ["measure__plan", "direction", "is_cumulative"]
     search_fields = ["text", "measure__name", "measure__code"]
@@ -44,10 +124,19 @@ class BarStatusInline(admin.TabularInline):
     model = BarStatus
     extra = 0
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(MeasureYear)
-class MeasureYearAdmin(SimpleHistoryAdmin):
-    """Read-mostly: entry, approval and reopening go through the portal's own pages and rules."""
+class MeasureYearAdmin(HistoryAdmin):
+    """Read-only: entry, approval and reopening go through the portal's pages (kpi.workflow)."""
 
     list_display = ["measure", "fiscal_year", "status", "kpi_actual", "actual_cost", "is_sample"]
     list_filter = ["measure__plan", "fiscal_year", "status", "is_sample", "measure__department"]

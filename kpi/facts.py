@@ -169,7 +169,7 @@ def measure_facts(plan, years, measures, today=None):
         ).values_list("measure_year__measure_id", "measure_year__fiscal_year")
     )
     # the measure code is the URL's last part, so split there (a plan code may contain anything)
-    url_parts = tuple(reverse("initiatives:measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
+    url_parts = tuple(reverse("measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
     labels = {}  # policy/initiative/department labels, formatted once each
 
     def label(key, make):

@@ -1,12 +1,15 @@
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.formsets import BaseFormSet
+from django.forms.models import BaseModelFormSet, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField
+from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField, RefuseControlCharacters
 
 from .models import BarStatus, MeasureYear
 
 
-class MeasureYearForm(forms.ModelForm):
+class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
     """Actuals (D), self-evaluation (C) and 改善方針 (A) of one measure in one year.
 
     ``seen_version`` carries the version the editor opened, so a save made
@@ -37,10 +40,10 @@ class MeasureYearForm(forms.ModelForm):
         for name in ("judged_grade", "improvement"):
             if name in self.fields:
                 self.fields[name].choices = [("", "選択してください"), *self.fields[name].choices[1:]]
-        current = {}
-        if self.instance.pk:
-            current = {s.bar_id: s.state for s in self.instance.bar_statuses.all()}
         self.bars = list(bars)
+        current = {}
+        if self.instance.pk and self.bars:  # the grid shows no bars: no query per row
+            current = {s.bar_id: s.state for s in self.instance.bar_statuses.all()}
         for bar in self.bars:
             self.fields[self.bar_field(bar)] = forms.ChoiceField(
                 label=f"スケジュールの進捗：{bar.label}",
@@ -50,8 +53,24 @@ class MeasureYearForm(forms.ModelForm):
             )
 
         if self.instance.is_locked:
-            for field in self.fields.values():
-                field.disabled = True  # shown, not editable: the year is approved
+            for name, field in self.fields.items():
+                # Shown, not editable: the year is approved. The version stays live, so a page
+                # opened before the approval and posted after it is refused, not silently ignored.
+                field.disabled = name != "seen_version"
+
+    def _update_errors(self, errors):
+        """A model rule about a field this form does not show (the grid has no 財源 columns) is shown
+        above the row instead of failing: ModelForm would raise ValueError for the unknown field."""
+        if hasattr(errors, "error_dict"):
+            shown = {}
+            for name, messages in errors.error_dict.items():
+                if name not in self.fields and name != NON_FIELD_ERRORS:
+                    label = MeasureYear._meta.get_field(name).verbose_name
+                    messages = [ValidationError(f"{label}：{m.message % (m.params or {})}") for m in messages]
+                    name = NON_FIELD_ERRORS
+                shown.setdefault(name, []).extend(messages)
+            errors = ValidationError(shown)
+        super()._update_errors(errors)
 
     def _fit_to_target(self, target):
         """Only the fields that make sense for this year's target, with hints for its shape."""
@@ -109,13 +128,18 @@ class GridRowForm(MeasureYearForm):
 
     COLUMNS = ("actual_cost", "work_done", "evaluation_comment", "improvement")
 
+    # Which measure the row was drawn for: rows are matched by position, so a grid opened before a
+    # measure was added or moved must not write one measure's figures onto another.
+    row_measure = forms.IntegerField(widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["row_measure"].initial = self.instance.measure_id
         # One KPI column: a number, or a text where the target is a text. A field the grid does not
         # show must not be in the form, or saving would blank what was entered on the measure's page.
         kpi = "kpi_actual" if "kpi_actual" in self.fields else "kpi_actual_text"
         for name in list(self.fields):
-            if name not in (kpi, "seen_version", *self.COLUMNS):
+            if name not in (kpi, "seen_version", "row_measure", *self.COLUMNS):
                 del self.fields[name]
         self.kpi_name = kpi
         name = self.instance.measure.name
@@ -126,6 +150,14 @@ class GridRowForm(MeasureYearForm):
         """The grid's columns in order."""
         return [self[self.kpi_name], *(self[name] for name in self.COLUMNS)]
 
+    def clean_row_measure(self):
+        if self.cleaned_data["row_measure"] != self.instance.measure_id:
+            raise ValidationError(
+                _("この画面を開いた後に課の施策が変わりました。画面を開き直してから入力してください。"),
+                code="rows_changed",
+            )
+        return self.cleaned_data["row_measure"]
+
     class Meta(MeasureYearForm.Meta):
         fields = ["kpi_actual", "kpi_actual_text", "actual_cost", "work_done", "evaluation_comment", "improvement"]
         widgets = {
@@ -134,6 +166,73 @@ class GridRowForm(MeasureYearForm):
         }
 
 
-class CommentForm(forms.Form):
+class CommentForm(RefuseControlCharacters, forms.Form):
     comment = forms.CharField(label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class BaseGridFormSet(BaseModelFormSet):
+    """The department grid: one GridRowForm per measure, bound to its record of the year (a new,
+    unsaved one where none exists yet). The rows are given, not queried: the page makes the same
+    queries for 3 measures as for 3,000, and saving goes through kpi.workflow.save_rows."""
+
+    def __init__(self, data=None, *, records, targets, **kwargs):
+        self.records, self.targets = records, targets
+        super().__init__(data, queryset=MeasureYear.objects.none(), **kwargs)
+
+    def initial_form_count(self):
+        return len(self.records)
+
+    def total_form_count(self):
+        return len(self.records)
+
+    def get_form_kwargs(self, index):
+        record = self.records[index]
+        return {"instance": record, "target": self.targets.get(record.measure_id)}
+
+    def _construct_form(self, i, **kwargs):
+        return BaseFormSet._construct_form(self, i, **kwargs)  # the instance is given, never looked up
+
+    def add_fields(self, form, index):
+        BaseFormSet.add_fields(self, form, index)  # no hidden primary key: the row knows its record
+
+    def changed_forms(self):
+        return [form for form in self.forms if form.has_changed()]
+
+
+GridFormSet = modelformset_factory(
+    MeasureYear, form=GridRowForm, formset=BaseGridFormSet, fields=GridRowForm.Meta.fields, extra=0
+)
+
+
+class BulkApproveForm(forms.Form):
+    """The submitted records the approver ticked, each with the version shown on screen.
+
+    Only records on the list may be chosen, so any other id (one too large for the database
+    included) is a form error, never a query.
+    """
+
+    records = forms.MultipleChoiceField(
+        label=_("承認する施策"),
+        error_messages={
+            "required": _("承認する施策を選んでください。"),
+            "invalid_choice": _("選んだ施策は承認待ちではありません。画面を開き直してください。"),
+        },
+    )
+
+    def __init__(self, data, submitted):
+        super().__init__({"records": data.getlist("record")})
+        self.submitted = submitted  # the plan-year's submitted records (a queryset)
+        self.fields["records"].choices = [(str(pk), pk) for pk in submitted.values_list("pk", flat=True)]
+        self.versions = {pk: data.get(f"version-{pk}", "") for pk, _ in self.fields["records"].choices}
+
+    def clean_records(self):
+        return list(self.submitted.filter(pk__in=[int(pk) for pk in self.cleaned_data["records"]]))
+
+    def seen_versions(self):
+        """{record id: version seen}; a missing or malformed version counts as stale (-1)."""
+        versions = {}
+        for record in self.cleaned_data["records"]:
+            seen = self.versions[str(record.pk)]
+            versions[record.pk] = int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 10 else -1
+        return versions

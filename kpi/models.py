@@ -128,7 +128,6 @@ class KpiTarget(models.Model):
             kgi = related_or_none(self.measure, "kgi")
             if kgi is not None:
                 validate_percent(self.value, kgi.unit, "value")
-            check_year_open(self.measure, self.fiscal_year)
 
 
 class Grade(models.TextChoices):
@@ -173,16 +172,6 @@ class GradeThreshold(models.Model):
 
     def __str__(self):
         return f"{self.grade}: {self.min_rate}%以上"
-
-
-def check_year_open(measure, year):
-    """Targets and planned costs of an approved (locked) year stay as they were approved."""
-    if measure.pk and MeasureYear.objects.filter(measure=measure, fiscal_year=year, status="approved").exists():
-        raise ValidationError(
-            _("%(year)s は承認済みのため、目標・経費を変更できません（DX推進部門が再開してから変更してください）。"),
-            code="year_locked",
-            params={"year": fiscal_year_label(year)},
-        )
 
 
 def has_actuals(kpi_actual, kpi_actual_text, actual_cost, work_done):

@@ -1,4 +1,4 @@
-"""PDCA views. Each: fetch with a permission check → validate → call kpi.services → redirect or render."""
+"""PDCA views. Each: fetch with a permission check → validate → call kpi.workflow → redirect or render."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -12,15 +12,15 @@ from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Department, Measure, Plan
 
 from . import facts as facts_module
-from . import selectors, services
+from . import selectors, workflow
 from .filters import MeasureFilter, PlanYearForm
-from .forms import CommentForm, GridRowForm, MeasureYearForm
-from .models import MeasureYear
+from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
+from .models import KpiTarget, MeasureYear
 
 
 def _plan_year(plan, year):
-    if year not in plan.fiscal_years:
-        raise Http404(f"{fiscal_year_label(year)} は計画期間（{plan.period_label}）の外です。")
+    if not plan.covers(year):  # any integer may come in the URL, 0 included: never format it
+        raise Http404(f"その年度は計画期間（{plan.period_label}）の外です。")
     return year
 
 
@@ -49,12 +49,10 @@ def measure_year_edit(request, plan_code, code, year):
     bars = [b for b in measure.schedule_bars.all() if b.covers(year)]
     target = measure.kpi_targets.filter(fiscal_year=year).first()
     form = MeasureYearForm(request.POST or None, instance=record, bars=bars, target=target)
-    if record.is_locked and request.method == "POST":
-        form.add_error(None, str(services.Locked()))
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
-            services.save_entry(form, submit="submit" in request.POST)
-        except services.WorkflowError as error:
+            workflow.save_entry(form, request.user, submit="submit" in request.POST)
+        except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "提出しました。" if "submit" in request.POST else "保存しました。")
@@ -89,33 +87,29 @@ def _workflow_step(request, plan_code, code, year, step, needs_comment):
         raise Http404("この年度の実績はまだありません。")
     try:
         step(record, request.user, form.cleaned_data["seen_version"], form.cleaned_data["comment"])
-    except services.WorkflowError as error:
+    except workflow.WorkflowError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"{fiscal_year_label(year)}「{measure.name}」を{STEP_NAMES[step]}しました。")
     return _back(record)
 
 
-def _approve(record, user, seen_version, comment):
-    return services.approve(record, user, seen_version)
-
-
-STEP_NAMES = {_approve: "承認", services.return_for_revision: "差し戻", services.reopen: "再開"}
+STEP_NAMES = {workflow.approve: "承認", workflow.return_for_revision: "差し戻", workflow.reopen: "再開"}
 
 
 @require_POST
 def approve(request, plan_code, code, year):
-    return _workflow_step(request, plan_code, code, year, _approve, needs_comment=False)
+    return _workflow_step(request, plan_code, code, year, workflow.approve, needs_comment=False)
 
 
 @require_POST
 def return_for_revision(request, plan_code, code, year):
-    return _workflow_step(request, plan_code, code, year, services.return_for_revision, needs_comment=True)
+    return _workflow_step(request, plan_code, code, year, workflow.return_for_revision, needs_comment=True)
 
 
 @require_POST
 def reopen(request, plan_code, code, year):
-    return _workflow_step(request, plan_code, code, year, services.reopen, needs_comment=True)
+    return _workflow_step(request, plan_code, code, year, workflow.reopen, needs_comment=True)
 
 
 def pdca(request, plan_code, year):
@@ -146,18 +140,16 @@ def bulk_approve(request, plan_code, year):
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
     permissions.require(permissions.can_approve(request.user))
-    ids = [int(i) for i in request.POST.getlist("record") if i.isdigit()]
-    # each row carries the version shown on screen: a record changed since is not approved unseen
-    seen = {pk: int(v) for pk in ids if (v := request.POST.get(f"version-{pk}", "")).isdigit()}
-    records = list(
-        MeasureYear.objects.filter(pk__in=ids, measure__plan=plan, fiscal_year=year).select_related("measure")
-    )
-    if not records:
-        messages.error(request, "承認する施策を選んでください。")
+    submitted = MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year, status=MeasureYear.Status.SUBMITTED)
+    form = BulkApproveForm(request.POST, submitted.order_by("pk"))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"一括承認を中止しました（何も承認していません）。{error}")
     else:
         try:
-            count = services.approve_many(records, request.user, seen)
-        except services.WorkflowError as error:
+            count = workflow.approve_many(form.cleaned_data["records"], request.user, form.seen_versions())
+        except workflow.WorkflowError as error:
             messages.error(request, f"一括承認を中止しました（何も承認していません）。{error}")
         else:
             messages.success(request, f"{count}件を承認しました。")
@@ -172,31 +164,26 @@ def department_grid(request, plan_code, year, department_code):
     measures = list(
         Measure.objects.filter(plan=plan, department=department)
         .select_related("kgi")
-        .prefetch_related("kpi_targets")
         .order_by("initiative__policy__number", "initiative__number", "ordinal")
     )
     if not measures:
         raise Http404("この課が担当する施策はありません。")
     permissions.require(all(permissions.can_enter(request.user, m) for m in measures))
-    records = {r.measure_id: r for r in MeasureYear.objects.filter(measure__in=measures, fiscal_year=year)}
-    rows = []
+    existing = {r.measure_id: r for r in MeasureYear.objects.filter(measure__in=measures, fiscal_year=year)}
+    records = []
     for measure in measures:
-        record = records.get(measure.pk) or MeasureYear(measure=measure, fiscal_year=year)
-        target = next((t for t in measure.kpi_targets.all() if t.fiscal_year == year), None)
-        form = GridRowForm(request.POST or None, instance=record, prefix=f"m{measure.pk}", target=target)
-        rows.append((measure, target, form))
+        measure.plan = plan  # its page link needs the plan's code: no query per row
+        record = existing.get(measure.pk) or MeasureYear(fiscal_year=year)
+        record.measure = measure
+        records.append(record)
+    targets = {t.measure_id: t for t in KpiTarget.objects.filter(measure__in=measures, fiscal_year=year)}
+    formset = GridFormSet(request.POST or None, records=records, targets=targets, prefix="grid")
     if request.method == "POST":
-        forms = [form for _, _, form in rows]
-        valid = all([form.is_valid() for form in forms])  # validate every row, to show every error
-        for form in forms:
-            if form.instance.is_locked and form.has_changed():
-                form.add_error(None, str(services.Locked()))
-                valid = False
-        if valid:
-            changed = [f for f in forms if f.has_changed() and not f.instance.is_locked]
+        if formset.is_valid():
+            changed = formset.changed_forms()
             try:
-                services.save_grid(changed)
-            except services.RowError as error:
+                workflow.save_rows(changed, request.user)
+            except workflow.RowError as error:
                 error.form.add_error(None, str(error.error))
             else:
                 messages.success(
@@ -204,10 +191,11 @@ def department_grid(request, plan_code, year, department_code):
                 )
                 return redirect("kpi:department_grid", plan_code=plan.code, year=year, department_code=department.code)
         messages.error(request, "入力に誤りがあります。色の付いた行を確認してください（何も保存していません）。")
+    rows = [(m, targets.get(m.pk), form) for m, form in zip(measures, formset.forms, strict=True)]
     return render(
         request,
         "kpi/department_grid.html",
-        {"plan": plan, "year": year, "department": department, "rows": rows},
+        {"plan": plan, "year": year, "department": department, "formset": formset, "rows": rows},
     )
 
 
@@ -220,7 +208,7 @@ def _facts_for(request):
     plan = get_object_or_404(Plan, code=code) if code else facts_module.default_plan(plans)
     if plan is None:
         return None
-    if year not in plan.fiscal_years:
+    if year is None or not plan.covers(year):
         year = facts_module.default_year(plan)
     measure_filter = MeasureFilter(request.GET or None, Measure.objects.filter(plan=plan), plan)
     facts = facts_module.measure_facts(plan, [year], measure_filter.qs)

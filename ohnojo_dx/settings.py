@@ -34,7 +34,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ohnojo_dx.apps.PortalAdminConfig",  # django.contrib.admin, admitting by role (ohnojo_dx/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,9 +49,11 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "rules",
     "initiatives",
     "kpi",
     "budget",
+    "ohnojo_dx.apps.PortalConfig",  # the top layer, above the three apps
 ]
 
 MIDDLEWARE = [
@@ -102,7 +104,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # What anyone may do: the predicates of initiatives/permissions.py, nothing else.
+    "rules.permissions.ObjectPermissionBackend",
+    "initiatives.backends.AuthenticationOnlyBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,7 +6,7 @@ Denied requests get 403 (or the login page) and leave the database unchanged.
 import pytest
 from django.urls import reverse
 
-from conftest import make_user
+from conftest import grid_data, make_user
 from initiatives.roles import Role
 from kpi.models import MeasureYear
 
@@ -53,7 +53,7 @@ def writes(measure, submitted, approved):
         (
             "grid",
             reverse("kpi:department_grid", args=[p, YEAR - 2, measure.department.code]),
-            {f"m{measure.pk}-{k}": v for k, v in entry_data().items()},
+            grid_data([(measure, entry_data())]),
             {"dx_user", "staff_user"},
         ),
         ("approve", reverse("kpi:approve", args=[p, c, YEAR]), {"seen_version": submitted.version}, {"dx_user"}),

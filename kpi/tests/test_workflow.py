@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from initiatives.models import Measure
 from kpi.facts import measure_facts, summarise
+from conftest import grid_data
 from kpi.models import MeasureYear
 
 pytestmark = pytest.mark.django_db
@@ -137,11 +138,10 @@ def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):
     html = client.get(url).content.decode()
     assert all(m.name in html for m in measures)
 
-    data = {}
-    for m in measures:
-        data.update({f"m{m.pk}-seen_version": "0", f"m{m.pk}-kpi_actual": "10", f"m{m.pk}-work_done": "実施"})
+    rows = [(m, {"seen_version": "0", "kpi_actual": "10", "work_done": "実施"}) for m in measures]
     bad = measures[2]  # デジタル・デバイド対策, unit %
-    data[f"m{bad.pk}-kpi_actual"] = "150"
+    rows[2][1]["kpi_actual"] = "150"
+    data = grid_data(rows)
     response = client.post(url, data)
     assert response.status_code == 200
     assert not MeasureYear.objects.exists()
@@ -150,7 +150,7 @@ def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):
     assert f'id="row-{bad.code}"' in html.split("row-error", 1)[1][:80]
     assert "単位が%の値は100以下で入力してください。" in html
 
-    data[f"m{bad.pk}-kpi_actual"] = "７５"
+    data["grid-2-kpi_actual"] = "７５"
     assert client.post(url, data).status_code == 302
     assert MeasureYear.objects.filter(fiscal_year=YEAR).count() == len(measures)
 
@@ -216,12 +216,16 @@ def test_grid_keeps_what_it_does_not_show(client, staff_user, plan, department):
     client.force_login(staff_user)
     url = reverse("kpi:department_grid", args=[plan.code, YEAR, department.code])
     # what the browser sends back: every field of every row as the page showed it
+    page = client.get(url).context
     data = {
         bound.html_name: "" if bound.value() is None else str(bound.value())
-        for _, _, form in client.get(url).context["rows"]
+        for form in [page["formset"].management_form, *(form for _, _, form in page["rows"])]
         for bound in form
     }
-    data.update({f"m{measures[0].pk}-seen_version": str(kept.version), f"m{measures[1].pk}-kpi_actual": "5"})
+    prefix = {measure.pk: form.prefix for measure, _, form in page["rows"]}
+    data.update(
+        {f"{prefix[measures[0].pk]}-seen_version": str(kept.version), f"{prefix[measures[1].pk]}-kpi_actual": "5"}
+    )
     assert client.post(url, data).status_code == 302
     kept.refresh_from_db()
     assert (kept.improvement_text, kept.version) == ("対象手続を拡大", 1)  # not shown in the grid, not touched
@@ -231,15 +235,21 @@ def test_grid_keeps_what_it_does_not_show(client, staff_user, plan, department):
 def test_targets_and_costs_of_an_approved_year_are_frozen(plan, measure):
     from django.core.exceptions import ValidationError
 
+    from kpi import workflow
+
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=70, status="approved")
     target = measure.kpi_targets.get(fiscal_year=YEAR)
     target.value = 50
     with pytest.raises(ValidationError, match="承認済み"):
-        target.full_clean()
+        workflow.save_plan_row(target)
     cost = measure.planned_costs.get(fiscal_year=YEAR)
+    cost.amount = 1
     with pytest.raises(ValidationError, match="承認済み"):
-        cost.full_clean()
-    measure.kpi_targets.get(fiscal_year=YEAR - 1).full_clean()  # an open year can still be corrected
+        workflow.save_plan_row(cost)
+    open_year = measure.kpi_targets.get(fiscal_year=YEAR - 1)
+    open_year.value = 1
+    workflow.save_plan_row(open_year)  # an open year can still be corrected
+    assert measure.kpi_targets.get(fiscal_year=YEAR - 1).value == 1
 
 
 def test_a_measure_with_records_cannot_be_deleted(measure):

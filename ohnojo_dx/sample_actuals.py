@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
-from .models import BarStatus, Direction, MeasureYear
+from kpi.models import BarStatus, Direction, MeasureYear
 
 FACTORS = [Decimal(f) for f in ("0.72", "0.88", "0.95", "1.00", "1.04", "1.12", "0.65", "1.00")]
 COST_FACTORS = [Decimal(f) for f in ("0.82", "0.91", "0.97", "1.00")]

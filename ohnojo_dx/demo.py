@@ -6,13 +6,11 @@ is made up here for demonstration.
 """
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 
-from kpi.demo import load_sample_actuals
-
-from .models import Department, Measure, Plan
-from .roles import Role, setup_roles
+from initiatives.models import Department, Measure, Plan
+from initiatives.roles import Role, role_group, setup_roles
+from ohnojo_dx.sample_actuals import load_sample_actuals
 
 DEMO_PASSWORD = "ohnojo-demo-2026"
 
@@ -24,11 +22,11 @@ DEPARTMENTS = [
     ("sample-soumu", "総務課"),
 ]
 
-# (username, display name, role, department code or None, is_staff)
+# (username, display name, role, department code or None); the admin admits by role, not is_staff
 ACCOUNTS = [
-    ("dx_office", "DX推進部門 サンプル職員", Role.DX_OFFICE, "sample-dx", True),
-    ("tantou", "担当課 サンプル職員", Role.DEPARTMENT, "sample-shimin", False),
-    ("shochou", "所属長 サンプル職員", Role.VIEWER, None, False),
+    ("dx_office", "DX推進部門 サンプル職員", Role.DX_OFFICE, "sample-dx"),
+    ("tantou", "担当課 サンプル職員", Role.DEPARTMENT, "sample-shimin"),
+    ("shochou", "所属長 サンプル職員", Role.VIEWER, None),
 ]
 
 
@@ -48,14 +46,13 @@ def load_demo(plan_code):
 
     User = get_user_model()
     approver = None
-    for username, display, role, department_code, is_staff in ACCOUNTS:
+    for username, display, role, department_code in ACCOUNTS:
         user, created = User.objects.get_or_create(username=username)
         user.first_name = display
-        user.is_staff = is_staff
         if created:
             user.set_password(DEMO_PASSWORD)
         user.save()
-        user.groups.set([Group.objects.get(name=role.value)])
+        user.groups.set([role_group(role)])
         if department_code:
             user.departments.set([Department.objects.get(code=department_code)])
         if role == Role.DX_OFFICE:

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from budget.selectors import plan_budget_table
 from conftest import PLAN_FILE, plan_data
 from initiatives.models import Measure, Plan
-from initiatives.services import PlanImportError, import_plan
+from ohnojo_dx.plan_loader import PlanImportError, import_plan
 
 pytestmark = pytest.mark.django_db
 

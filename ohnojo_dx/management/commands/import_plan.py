@@ -1,9 +1,7 @@
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
 from initiatives.models import Plan
-from initiatives.services import PlanImportError, import_plan
+from ohnojo_dx.plan_loader import PlanFileError, PlanImportError, import_plan, read_plan_file
 
 
 class Command(BaseCommand):
@@ -14,11 +12,10 @@ class Command(BaseCommand):
 
     def handle(self, path, **options):
         try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-            code = data["plan"]["code"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CommandError(f"計画ファイルを読めませんでした: {error!r}") from error
+            data = read_plan_file(path)
+        except PlanFileError as error:
+            raise CommandError(str(error)) from error  # one line: what is wrong with the file, and where
+        code = data["plan"]["code"]
         if Plan.objects.filter(code=code).exists():
             # Staff may have corrected the plan in the admin since; never overwrite that.
             self.stdout.write(f"計画 {code} は読み込み済みのため、読み飛ばしました。")
@@ -26,10 +23,9 @@ class Command(BaseCommand):
         try:
             plan = import_plan(data)
         except PlanImportError as error:
-            raise CommandError(f"読み込めませんでした（何も保存していません）:\n{error}") from error
-        except (KeyError, ValueError, TypeError) as error:
-            # A missing key or a malformed year: the file's shape is off (see fixtures/README.md).
-            raise CommandError(f"計画ファイルの形式が正しくありません（何も保存していません）: {error!r}") from error
+            # One problem stays on the heading's line; several are listed one per line under it.
+            separator = "\n" if len(error.problems) > 1 else " "
+            raise CommandError(f"読み込めませんでした（何も保存していません）:{separator}{error}") from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"計画 {plan.code}「{plan.title}」を読み込みました（個別施策 {plan.measures.count()} 件）。"

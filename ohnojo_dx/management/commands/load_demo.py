@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from initiatives.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 from initiatives.models import Plan
+from ohnojo_dx.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
@@ -15,5 +15,5 @@ class Command(BaseCommand):
             raise CommandError(f"計画 {plan} がありません。先に import_plan を実行してください。")
         load_demo(plan)
         self.stdout.write(self.style.SUCCESS("サンプルデータを読み込みました。デモ用アカウント:"))
-        for username, _display, role, _department, _staff in ACCOUNTS:
+        for username, _display, role, _department in ACCOUNTS:
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}  （{role.label}）")

@@ -1,0 +1,50 @@
+"""The lock in the database: an approved measure-year's record, targets and costs cannot change.
+
+kpi.workflow refuses these writes with a message; these triggers refuse them again for any path
+that forgot the door. Reopening (status approved → draft) stays possible: it is the workflow's step.
+"""
+
+from initiatives.db import Trigger, distinct
+
+from .models import MeasureYear
+
+LOCKED = "measure-year is approved (locked)"
+
+
+def _approved(row, measure_column="measure_id"):
+    table = MeasureYear._meta.db_table
+    return (
+        f"EXISTS (SELECT 1 FROM {table} y WHERE y.measure_id = {row}.{measure_column} "
+        f"AND y.fiscal_year = {row}.fiscal_year AND y.status = '{MeasureYear.Status.APPROVED}')"
+    )
+
+
+def plan_row_lock(name, model):
+    """A year's target or cost row (measure, fiscal_year) is frozen while its measure-year is approved."""
+    column = model._meta.get_field("measure").column
+    return Trigger(
+        name,
+        model,
+        {
+            "INSERT": _approved("NEW", column),
+            "UPDATE": f"({_approved('OLD', column)} OR {_approved('NEW', column)})",
+            "DELETE": _approved("OLD", column),
+        },
+        LOCKED,
+    )
+
+
+def record_lock(vendor):
+    """An approved record keeps its figures and stays; only its workflow columns may change (reopen)."""
+    approved = f"'{MeasureYear.Status.APPROVED}'"
+    columns = [MeasureYear._meta.get_field(f).column for f in ("measure", "fiscal_year", *MeasureYear.ENTRY_FIELDS)]
+    changed = " OR ".join(distinct(f"OLD.{c}", f"NEW.{c}", vendor) for c in columns)
+    return Trigger(
+        "measure_year_lock",
+        MeasureYear,
+        {
+            "UPDATE": f"(OLD.status = {approved} AND NEW.status = {approved} AND ({changed}))",
+            "DELETE": f"OLD.status = {approved}",
+        },
+        LOCKED,
+    )

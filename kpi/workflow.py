@@ -1,0 +1,232 @@
+"""The one door for every write of a PDCA record and of an approved year's plan figures.
+
+States: 入力中 → 提出済み → 承認済み (the year locks) or 差戻し; a locked year opens again only by
+``reopen`` with a reason. Every function here checks, in this order, the role (initiatives.permissions),
+the lock, and the version the user saw, then writes with a history reason. The entry form, the
+department grid, bulk approval, the admin, the plan-file loader and any later import or API call
+these functions; nothing else writes these rows. The database refuses the same writes too
+(kpi/apps.py: triggers), so a path that forgets the door fails loudly.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from initiatives.fiscal import fiscal_year_label
+from initiatives.permissions import ADMIN, APPROVE, ENTER_MEASURE
+
+from .models import BarStatus, MeasureYear
+
+Status = MeasureYear.Status
+
+
+class WorkflowError(Exception):
+    """A step that cannot be taken now; the message is for the user."""
+
+
+class NotAllowed(WorkflowError):
+    def __init__(self):
+        super().__init__("この操作を行う権限がありません。")
+
+
+class Conflict(WorkflowError):
+    def __init__(self):
+        super().__init__(
+            "保存できませんでした。この施策・年度は、あなたが画面を開いた後に他の人が更新しています。"
+            "画面を開き直して最新の内容を確認してから、もう一度入力してください。"
+        )
+
+
+class Locked(WorkflowError):
+    def __init__(self):
+        super().__init__("この年度は承認済みでロックされています。変更するにはDX推進部門が再開してください。")
+
+
+# --- The lock -------------------------------------------------------------------------------------
+
+
+def locked_years(measure_ids, years=None):
+    """{(measure id, year)} of the approved, hence locked, measure-years among these measures."""
+    rows = MeasureYear.objects.filter(measure_id__in=measure_ids, status=Status.APPROVED)
+    if years is not None:
+        rows = rows.filter(fiscal_year__in=years)
+    return set(rows.values_list("measure_id", "fiscal_year"))
+
+
+def year_is_locked(measure_id, year):
+    return bool(measure_id) and (measure_id, year) in locked_years([measure_id], [year])
+
+
+def year_locked_error(year):
+    """The message shown where a locked year's target or cost was changed."""
+    return ValidationError(
+        "%(year)s は承認済みのため、目標・経費を変更できません（DX推進部門が再開してから変更してください）。",
+        code="year_locked",
+        params={"year": fiscal_year_label(year)},
+    )
+
+
+# --- Plan figures of a year (KPI targets, planned costs) -------------------------------------------
+
+
+def _check_plan_row_open(row):
+    """A target or cost row may change only while neither its old nor its new year is locked."""
+    years = {row.fiscal_year}
+    if row.pk:
+        years.add(type(row).objects.filter(pk=row.pk).values_list("fiscal_year", flat=True).get())
+    for year in sorted(years):
+        if year_is_locked(row.measure_id, year):
+            raise year_locked_error(year)
+
+
+def _require(user, perm, obj=None):
+    if user is None or not user.has_perm(perm, obj):
+        raise NotAllowed()
+
+
+@transaction.atomic
+def save_plan_row(row, user=None, reason=""):
+    """Save a year's KPI target or planned cost unless its year is locked (ValidationError if so).
+
+    ``user`` None: the plan-file loader, run by an operator on the server.
+    """
+    if user is not None:
+        _require(user, ADMIN)
+    _check_plan_row_open(row)
+    row._change_reason = reason
+    row.save()
+    return row
+
+
+@transaction.atomic
+def delete_plan_row(row, user=None, reason=""):
+    if user is not None:
+        _require(user, ADMIN)
+    _check_plan_row_open(row)
+    row._change_reason = reason
+    row.delete()
+
+
+# --- The PDCA record --------------------------------------------------------------------------------
+
+
+def _write(record, seen_version, reason):
+    """Insert or update `record` only if nobody saved it since `seen_version`."""
+    record._change_reason = reason
+    if record.pk is None:
+        if seen_version != 0:
+            raise Conflict()
+        record.version = 1
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError as error:  # someone created the same measure-year meanwhile
+            raise Conflict() from error
+        return record
+    claimed = MeasureYear.objects.filter(pk=record.pk, version=seen_version).update(version=seen_version + 1)
+    if not claimed:
+        raise Conflict()
+    record.version = seen_version + 1
+    record.save()
+    return record
+
+
+def _save_bar_states(record, states):
+    if not states:
+        return
+    existing = {s.bar_id: s for s in record.bar_statuses.all()}
+    for bar, state in states.items():
+        current = existing.get(bar.pk)
+        if not state:
+            if current:
+                current.delete()
+        elif current is None:
+            BarStatus.objects.create(measure_year=record, bar=bar, state=state)
+        elif current.state != state:
+            current.state = state
+            current.save()
+
+
+def _check_submittable(record):
+    if not record.has_actuals:
+        raise WorkflowError("実績（KPI実績値・決算額・実施内容のいずれか）を入力してから提出してください。")
+
+
+@transaction.atomic
+def save_entry(form, user, submit=False, reason=None):
+    """Save a validated entry form (MeasureYearForm or a grid row) and its bar statuses; optionally submit."""
+    record = form.instance
+    _require(user, ENTER_MEASURE, record.measure)
+    if record.is_locked:
+        raise Locked()
+    record.is_sample = False  # a person's entry is real data from now on
+    if submit:
+        _check_submittable(record)
+        record.status = Status.SUBMITTED
+        record.submitted_at = timezone.now()
+    elif record.status == Status.SUBMITTED:
+        # A change after submitting must be submitted again: approval never covers unseen figures.
+        record.status = Status.DRAFT
+    _write(record, form.cleaned_data["seen_version"], reason or ("提出" if submit else "入力"))
+    _save_bar_states(record, form.bar_states())
+    return record
+
+
+class RowError(WorkflowError):
+    """A row of a grid or an import that could not be saved; everything is rolled back."""
+
+    def __init__(self, form, error):
+        self.form, self.error = form, error
+        super().__init__(str(error))
+
+
+@transaction.atomic
+def save_rows(forms, user, reason=None):
+    """Save every changed row (a department grid, an import), or none of them."""
+    for form in forms:
+        try:
+            save_entry(form, user, reason=reason)
+        except WorkflowError as error:
+            raise RowError(form, error) from error
+
+
+@transaction.atomic
+def approve(record, user, seen_version, comment=""):
+    _require(user, APPROVE)
+    if record.status != Status.SUBMITTED:
+        raise WorkflowError("提出済みの実績だけを承認できます。")
+    record.status = Status.APPROVED
+    record.approved_at = timezone.now()
+    record.approved_by = user
+    record.return_comment = ""
+    return _write(record, seen_version, "承認")
+
+
+@transaction.atomic
+def approve_many(records, user, seen_versions):
+    """Bulk approval of the records as the approver saw them, or none if any changed meanwhile."""
+    for record in records:
+        approve(record, user, seen_versions.get(record.pk, -1))
+    return len(records)
+
+
+@transaction.atomic
+def return_for_revision(record, user, seen_version, comment):
+    _require(user, APPROVE)
+    if record.status != Status.SUBMITTED:
+        raise WorkflowError("提出済みの実績だけを差し戻せます。")
+    record.status = Status.RETURNED
+    record.return_comment = comment
+    return _write(record, seen_version, f"差戻し: {comment}")
+
+
+@transaction.atomic
+def reopen(record, user, seen_version, reason):
+    """Unlock an approved year: an explicit step, kept in the history with its reason."""
+    _require(user, APPROVE)
+    if not record.is_locked:
+        raise WorkflowError("承認済みの年度だけを再開できます。")
+    record.status = Status.DRAFT
+    record.approved_at = None
+    record.approved_by = None
+    return _write(record, seen_version, f"再開: {reason}")

@@ -1,0 +1,246 @@
+"""Reads for the measure page: its years, history and charts.
+
+The page spans the three apps (targets and records from kpi, costs from budget), so it sits in the
+top layer; each function returns plain data so the template makes no queries."""
+
+from dataclasses import dataclass, field
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from budget.models import PlannedCost
+from initiatives.fiscal import fiscal_year_label, format_amount, format_number
+from initiatives.models import Measure
+from kpi.achievement import assess_year, grade_scale
+from kpi.facts import is_overdue
+from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear, kpi_text
+
+
+@dataclass
+class BarCell:
+    year: int
+    on: bool  # the bar covers this year
+    state: str = ""  # reported progress (BarStatus.State), if any
+    state_label: str = ""
+
+
+@dataclass
+class BarRow:
+    bar: object
+    cells: list
+
+
+def get_measure(plan_code, code):
+    return get_object_or_404(
+        Measure.objects.select_related("plan", "initiative__policy", "kgi", "department").prefetch_related(
+            "schedule_bars",
+            "kpi_targets",
+            "planned_costs",
+            "years__bar_statuses",
+            "years__approved_by",
+            "plan__grade_thresholds",
+        ),
+        plan__code=plan_code,
+        code=code,
+    )
+
+
+def schedule_rows(measure):
+    """Schedule bars across the plan's years, with the progress reported for each year."""
+    reported = {
+        (status.bar_id, record.fiscal_year): status
+        for record in measure.years.all()
+        for status in record.bar_statuses.all()
+    }
+    rows = []
+    for bar in measure.schedule_bars.all():
+        cells = []
+        for year in measure.plan.fiscal_years:
+            status = reported.get((bar.pk, year))
+            cells.append(
+                BarCell(
+                    year, bar.covers(year), status.state if status else "", status.get_state_display() if status else ""
+                )
+            )
+        rows.append(BarRow(bar, cells))
+    return rows
+
+
+@dataclass
+class YearRow:
+    year: int
+    target: KpiTarget | None
+    record: MeasureYear | None
+    assessment: object
+    planned_cost: PlannedCost | None
+    previous: MeasureYear | None  # last year's record, for its 改善方針
+    overdue: bool = False
+    unit: str = ""
+
+    @property
+    def label(self):
+        return fiscal_year_label(self.year)
+
+    @property
+    def actual_display(self):
+        record, unit = self.record, self.unit
+        return kpi_text(record.kpi_actual, record.kpi_actual_text, unit) if record else kpi_text(None, "")
+
+
+def measure_year_rows(measure, today=None):
+    """Per plan year: target, actual, 達成度/grade, planned cost and last year's 改善方針."""
+    today = today or timezone.localdate()
+    kgi = getattr(measure, "kgi", None)
+    scale = grade_scale(measure.plan)
+    targets = {t.fiscal_year: t for t in measure.kpi_targets.all()}
+    costs = {c.fiscal_year: c for c in measure.planned_costs.all()}
+    records = {r.fiscal_year: r for r in measure.years.all()}
+    rows = []
+    for year in measure.plan.fiscal_years:
+        record = records.get(year)
+        rows.append(
+            YearRow(
+                year,
+                targets.get(year),
+                record,
+                assess_year(kgi, targets.get(year), record, scale),
+                costs.get(year),
+                records.get(year - 1),
+                overdue=is_overdue(year, bool(record and record.has_actuals), today),
+                unit=kgi.unit if kgi else "",
+            )
+        )
+    return rows
+
+
+@dataclass
+class Change:
+    when: object
+    who: str
+    what: str
+    reason: str
+    changes: list = field(default_factory=list)  # (field label, old, new)
+
+
+def _shown(model, name, value):
+    f = model._meta.get_field(name)
+    if value in (None, ""):
+        return "－"
+    if f.choices:
+        return dict(f.flatchoices).get(value, value)
+    if name in ("amount", "actual_cost", "actual_general_fund", "actual_other_funds"):
+        return format_amount(value)
+    if f.get_internal_type() == "DecimalField":
+        return format_number(value)
+    return str(value)
+
+
+def _changes(history_rows, model, fields, title):
+    """Pairwise diffs of one model's historical rows (ordered by object, then time)."""
+    previous = {}
+    out = []
+    for h in history_rows:
+        before = previous.get(h.id)
+        diffs = [
+            (
+                str(model._meta.get_field(f).verbose_name),
+                _shown(model, f, getattr(before, f)) if before else "－",
+                _shown(model, f, getattr(h, f)),
+            )
+            for f in fields
+            if before is None
+            and getattr(h, f) not in (None, "")
+            or before is not None
+            and getattr(before, f) != getattr(h, f)
+        ]
+        previous[h.id] = h
+        if diffs or h.history_type == "-":
+            who = h.history_user.get_full_name() or h.history_user.username if h.history_user else "（システム）"
+            out.append(Change(h.history_date, who, title(h), h.history_change_reason or "", diffs))
+    return out
+
+
+# what people enter, plus the workflow's own changes
+ENTRY_HISTORY_FIELDS = [*MeasureYear.ENTRY_FIELDS, "status", "return_comment"]
+
+
+def measure_history(measure, limit=100):
+    """Every change to the measure's targets, costs, KGI, actuals and evaluations: who, when, old → new."""
+
+    def year_title(kind):
+        return lambda h: f"{fiscal_year_label(h.fiscal_year)} {kind}"
+
+    bars = {b.pk: b.label for b in measure.schedule_bars.all()}
+    records = {r.pk: r.fiscal_year for r in measure.years.all()}
+    changes = []
+    changes += _changes(
+        MeasureYear.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        MeasureYear,
+        ENTRY_HISTORY_FIELDS,
+        year_title("実績・評価"),
+    )
+    changes += _changes(
+        KpiTarget.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        KpiTarget,
+        ["value", "text", "note"],
+        year_title("KPI目標"),
+    )
+    changes += _changes(
+        PlannedCost.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        PlannedCost,
+        ["amount"],
+        year_title("年度経費（LCC）"),
+    )
+    changes += _changes(
+        Kgi.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        Kgi,
+        ["text", "target", "target_text", "unit", "direction", "is_cumulative"],
+        lambda h: "数値目標（KGI）",
+    )
+    changes += _changes(
+        BarStatus.history.filter(measure_year_id__in=list(records))
+        .select_related("history_user")
+        .order_by("id", "history_id"),
+        BarStatus,
+        ["state"],
+        lambda h: (
+            f"{fiscal_year_label(records[h.measure_year_id]) if h.measure_year_id in records else ''} "
+            f"{bars.get(h.bar_id, '')} の進捗"
+        ),
+    )
+    # The plan's own loading is not news to anyone: skip rows written without a user and without a reason.
+    changes = [c for c in changes if c.who != "（システム）" or c.reason]
+    changes.sort(key=lambda c: c.when, reverse=True)
+    return changes[:limit]
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def chart_data(measure, year_rows, schedule):
+    """What the measure page's charts draw, as plain JSON-ready data."""
+    kgi = getattr(measure, "kgi", None)
+    return {
+        "years": [row.label for row in year_rows],
+        "unit": kgi.unit if kgi else "",
+        "kpi": {
+            "targets": [_number(row.target.value) if row.target else None for row in year_rows],
+            "actuals": [_number(row.record.kpi_actual) if row.record else None for row in year_rows],
+        },
+        "cost": {
+            "planned": [row.planned_cost.amount if row.planned_cost else None for row in year_rows],
+            "actual": [row.record.actual_cost if row.record else None for row in year_rows],
+        },
+        "schedule": [
+            {
+                "label": row.bar.label,
+                "start": row.bar.start_year,
+                "end": row.bar.end_year,
+                "inferred": row.bar.is_inferred,
+                "states": [cell.state_label for cell in row.cells],
+            }
+            for row in schedule
+        ],
+        "first_year": measure.plan.start_year,
+    }
