@@ -52,11 +52,11 @@ class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
                 initial=current.get(bar.pk, ""),
             )
 
-        if self.instance.is_locked:
-            for name, field in self.fields.items():
-                # Shown, not editable: the year is approved. The version stays live, so a page
-                # opened before the approval and posted after it is refused, not silently ignored.
-                field.disabled = name != "seen_version"
+        if self.instance.is_locked and not self.is_bound:
+            for field in self.fields.values():
+                # Shown, not editable: the year is approved. A posted form stays live, so that a
+                # change to a locked year is refused by kpi.workflow with a message, not ignored.
+                field.disabled = True
 
     def _update_errors(self, errors):
         """A model rule about a field this form does not show (the grid has no 財源 columns) is shown

@@ -1,0 +1,320 @@
+"""Every path that writes a PDCA record or a year's plan figures, against a locked year and a stale version.
+
+Each path must be refused and leave the measure's rows exactly as they were. When a new write path
+is added (an import, an API endpoint, an admin action), it is added to WRITE_PATHS here.
+"""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from budget.models import PlannedCost
+from conftest import PLAN_FILE, grid_data, make_user, plan_data
+from initiatives.models import Measure
+from initiatives.roles import Role
+from kpi.models import KpiTarget, MeasureYear
+from ohnojo_dx.plan_loader import PlanImportError, import_plan
+
+pytestmark = pytest.mark.django_db
+
+LOCKED_YEAR, OPEN_YEAR = 2024, 2025
+
+
+@pytest.fixture
+def measure(plan, department):
+    measure = Measure.objects.select_related("plan").get(plan=plan, name="デジタル・デバイド対策")
+    measure.department = department
+    measure.save()
+    return measure
+
+
+@pytest.fixture
+def locked(measure, dx_user):
+    """R6 approved: the record, its KPI target and its planned cost are frozen."""
+    return MeasureYear.objects.create(
+        measure=measure,
+        fiscal_year=LOCKED_YEAR,
+        kpi_actual=70,
+        actual_cost=100,
+        work_done="講座を実施",
+        status=MeasureYear.Status.APPROVED,
+        approved_by=dx_user,
+        version=3,
+    )
+
+
+@pytest.fixture
+def submitted(measure):
+    """R7 submitted at version 2; a page opened at version 1 is stale."""
+    return MeasureYear.objects.create(
+        measure=measure, fiscal_year=OPEN_YEAR, kpi_actual=60, work_done="x", status="submitted", version=2
+    )
+
+
+def snapshot(measure):
+    """Everything the paths could change: the records, targets and costs of the measure, field by field."""
+    return (
+        list(MeasureYear.objects.filter(measure=measure).order_by("fiscal_year").values()),
+        list(KpiTarget.objects.filter(measure=measure).order_by("fiscal_year").values()),
+        list(PlannedCost.objects.filter(measure=measure).order_by("fiscal_year").values()),
+    )
+
+
+def entry(client, measure, record, seen):
+    url = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, record.fiscal_year])
+    return client.post(url, {"seen_version": seen, "kpi_actual": "99", "work_done": "改ざん", "submit": "1"})
+
+
+def grid(client, measure, record, seen):
+    url = reverse("kpi:department_grid", args=[measure.plan.code, record.fiscal_year, measure.department.code])
+    return client.post(url, grid_data([(measure, {"seen_version": seen, "kpi_actual": "99", "work_done": "改ざん"})]))
+
+
+def step(name, comment="理由"):
+    def post(client, measure, record, seen):
+        url = reverse(f"kpi:{name}", args=[measure.plan.code, measure.code, record.fiscal_year])
+        return client.post(url, {"seen_version": seen, "comment": comment})
+
+    return post
+
+
+def bulk(client, measure, record, seen):
+    url = reverse("kpi:bulk_approve", args=[measure.plan.code, record.fiscal_year])
+    return client.post(url, {"record": [record.pk], f"version-{record.pk}": seen})
+
+
+def admin_record_change(client, measure, record, seen):
+    url = reverse("admin:kpi_measureyear_change", args=[record.pk])
+    return client.post(url, {"kpi_actual": "1", "actual_cost": "999999", "status": "draft", "_save": "1"})
+
+
+def admin_record_delete(client, measure, record, seen):
+    return client.post(reverse("admin:kpi_measureyear_delete", args=[record.pk]), {"post": "yes"})
+
+
+def admin_record_history(client, measure, record, seen):
+    """django-simple-history's "revert" form, posted with changed figures and an unlocking status."""
+    history_id = record.history.earliest().history_id
+    url = reverse("admin:kpi_measureyear_simple_history", args=[record.pk, history_id])
+    data = {"measure": measure.pk, "fiscal_year": record.fiscal_year, "kpi_actual": "1", "actual_cost": "999999"}
+    return client.post(url, {**data, "status": "draft", "version": record.version, "_save": "1"})
+
+
+def admin_row(model, action):
+    def post(client, measure, record, seen):
+        row = model.objects.get(measure=measure, fiscal_year=record.fiscal_year)
+        opts = model._meta
+        if action == "delete":
+            return client.post(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[row.pk]), {"post": "yes"}
+            )
+        if action == "history":
+            history_id = row.history.earliest().history_id
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=[row.pk, history_id])
+        else:
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])
+        data = {"measure": measure.pk, "fiscal_year": record.fiscal_year, "value": "1", "amount": "1", "_save": "1"}
+        return client.post(url, data)
+
+    return post
+
+
+def admin_page_data(page):
+    """What a browser posts back from an admin change page as shown: every field of the form and its inlines."""
+    data = {}
+    for form in [page["adminform"].form, *(f for formset in page["inline_admin_formsets"] for f in formset.formset)]:
+        for bound in form:
+            value = bound.value()
+            if value is None or value is False:
+                continue  # an empty box or an unticked checkbox sends nothing
+            data[bound.html_name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    for formset in page["inline_admin_formsets"]:
+        fs = formset.formset
+        data.update({f"{fs.prefix}-{k}": v for k, v in fs.management_form.initial.items()})
+    return data
+
+
+def admin_measure_inlines(client, measure, record, seen):
+    """The admin's measure page, posted with the locked year's target and cost changed and marked for deletion."""
+    url = reverse("admin:initiatives_measure_change", args=[measure.pk])
+    page = client.get(url).context
+    data = admin_page_data(page)
+    for formset in page["inline_admin_formsets"]:
+        for form in formset.formset.forms:
+            if form.instance.pk and getattr(form.instance, "fiscal_year", None) == record.fiscal_year:
+                data[f"{form.prefix}-value"] = "1"
+                data[f"{form.prefix}-amount"] = "1"
+                data[f"{form.prefix}-DELETE"] = "on"
+    return client.post(url, data)
+
+
+def plan_file(client, measure, record, seen):
+    """Loading the plan again from its file: the command skips a plan that exists, and the loader
+    refuses to create a second one with the same code."""
+    call_command("import_plan", str(PLAN_FILE))
+    with pytest.raises(PlanImportError):
+        import_plan(plan_data())
+
+
+def orm(model, operation):
+    """Writes that skip every form and the workflow: the database itself refuses them."""
+
+    def run(client, measure, record, seen):
+        rows = model.objects.filter(measure=measure, fiscal_year=record.fiscal_year)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            if operation == "delete":
+                rows.delete()
+            else:
+                rows.update(
+                    **{"kpi_actual" if model is MeasureYear else "amount" if model is PlannedCost else "value": 1}
+                )
+
+    return run
+
+
+# (name, path, who may otherwise use it, applies to a locked year, applies to a stale version)
+WRITE_PATHS = [
+    ("entry form", entry, "staff", True, True),
+    ("department grid", grid, "staff", True, True),
+    ("approve", step("approve"), "dx", True, True),
+    ("return", step("return"), "dx", True, True),
+    ("reopen", step("reopen", "数値の訂正"), "dx", False, True),  # reopening is the door's own unlock
+    ("bulk approval", bulk, "dx", True, True),
+    ("admin record change", admin_record_change, "dx", True, False),
+    ("admin record delete", admin_record_delete, "dx", True, False),
+    ("admin record history", admin_record_history, "dx", True, False),
+    ("admin target change", admin_row(KpiTarget, "change"), "dx", True, False),
+    ("admin target delete", admin_row(KpiTarget, "delete"), "dx", True, False),
+    ("admin target history", admin_row(KpiTarget, "history"), "dx", True, False),
+    ("admin cost change", admin_row(PlannedCost, "change"), "dx", True, False),
+    ("admin cost delete", admin_row(PlannedCost, "delete"), "dx", True, False),
+    ("admin cost history", admin_row(PlannedCost, "history"), "dx", True, False),
+    ("admin measure page", admin_measure_inlines, "dx", True, False),
+    ("import_plan", plan_file, "dx", True, False),
+    ("ORM record update", orm(MeasureYear, "update"), "dx", True, False),
+    ("ORM record delete", orm(MeasureYear, "delete"), "dx", True, False),
+    ("ORM target update", orm(KpiTarget, "update"), "dx", True, False),
+    ("ORM target delete", orm(KpiTarget, "delete"), "dx", True, False),
+    ("ORM cost update", orm(PlannedCost, "update"), "dx", True, False),
+    ("ORM cost delete", orm(PlannedCost, "delete"), "dx", True, False),
+]
+
+
+@pytest.fixture
+def as_(client, dx_user, staff_user):
+    def login(who):
+        client.force_login({"dx": dx_user, "staff": staff_user}[who])
+        return client
+
+    return login
+
+
+@pytest.mark.parametrize(
+    "name, path, who", [(n, p, w) for n, p, w, on_locked, _ in WRITE_PATHS if on_locked], ids=lambda v: v
+)
+def test_every_write_path_is_refused_on_a_locked_year(as_, measure, locked, name, path, who):
+    before = snapshot(measure)
+    response = path(as_(who), measure, locked, locked.version)
+    assert snapshot(measure) == before, name
+    if response is not None:
+        assert response.status_code in (200, 302, 403), name
+    locked.refresh_from_db()
+    assert locked.is_locked and locked.approved_by is not None
+
+
+@pytest.mark.parametrize(
+    "name, path, who", [(n, p, w) for n, p, w, _, on_stale in WRITE_PATHS if on_stale], ids=lambda v: v
+)
+def test_every_write_path_is_refused_on_a_stale_version(as_, measure, submitted, locked, name, path, who):
+    record = locked if name == "reopen" else submitted
+    before = snapshot(measure)
+    response = path(as_(who), measure, record, record.version - 1)
+    assert snapshot(measure) == before, name
+    assert response.status_code in (200, 302)
+    follow = response.content.decode() if response.status_code == 200 else ""
+    if response.status_code == 302:
+        follow = as_(who).get(response["Location"]).content.decode()
+    assert "他の人が更新しています" in follow, name
+
+
+def test_the_same_writes_go_through_when_the_year_is_open(as_, measure, submitted):
+    """The refusals above are the lock's and the version's doing: with the right version, the door opens."""
+    response = entry(as_("staff"), measure, submitted, submitted.version)
+    assert response.status_code == 302
+    submitted.refresh_from_db()
+    assert (submitted.kpi_actual, submitted.version) == (99, 3)
+    response = step("approve")(as_("dx"), measure, submitted, submitted.version)
+    submitted.refresh_from_db()
+    assert submitted.is_locked
+
+
+def test_admin_history_form_is_refused_for_every_role(client, measure, locked, dx_user, staff_user, viewer):
+    viewer.is_staff = True  # given staff status by mistake: the role still decides
+    viewer.save()
+    superuser = make_user("root")
+    superuser.is_superuser = superuser.is_staff = True
+    superuser.save()
+    before = snapshot(measure)
+    for user in (dx_user, staff_user, viewer, superuser):
+        client.force_login(user)
+        response = admin_record_history(client, measure, locked, locked.version)
+        assert response.status_code in (302, 403), user
+        assert snapshot(measure) == before, user
+
+
+def test_admin_measure_page_saves_an_edit_with_approved_years(as_, measure, locked):
+    client = as_("dx")
+    url = reverse("admin:initiatives_measure_change", args=[measure.pk])
+    page = client.get(url).context
+    data = admin_page_data(page)
+    data["content"] = "内容を更新しました。"
+    open_target = next(
+        f
+        for fs in page["inline_admin_formsets"]
+        for f in fs.formset.forms
+        if isinstance(f.instance, KpiTarget) and f.instance.fiscal_year == OPEN_YEAR
+    )
+    data[f"{open_target.prefix}-value"] = "85"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    measure.refresh_from_db()
+    assert measure.content == "内容を更新しました。"
+    assert KpiTarget.objects.get(measure=measure, fiscal_year=OPEN_YEAR).value == 85
+    assert KpiTarget.objects.get(measure=measure, fiscal_year=LOCKED_YEAR).value != 1
+    assert (
+        KpiTarget.objects.get(measure=measure, fiscal_year=OPEN_YEAR).history.first().history_change_reason
+        == "管理画面"
+    )
+
+
+def test_viewer_with_staff_status_cannot_use_the_admin(client, viewer, measure):
+    viewer.is_staff = True
+    viewer.save()
+    client.force_login(viewer)
+    target = KpiTarget.objects.filter(measure=measure).first()
+    assert client.get(reverse("admin:index")).status_code == 302
+    response = client.post(reverse("admin:kpi_kpitarget_change", args=[target.pk]), {"value": "1"})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.value != 1
+
+
+def test_role_follows_its_code_when_the_group_is_renamed(client, staff_user, measure):
+    from initiatives.roles import role_group
+
+    group = role_group(Role.DEPARTMENT)
+    group.name = "担当課（改称）"
+    group.save()
+    client.force_login(staff_user)
+    url = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, OPEN_YEAR])
+    assert client.get(url).status_code == 200
+
+
+def test_plan_file_json_is_the_one_loaded():
+    assert json.loads(PLAN_FILE.read_text(encoding="utf-8"))["plan"]["code"] == plan_data()["plan"]["code"]
+    with pytest.raises(CommandError):
+        call_command("import_plan", "/nonexistent/plan.json")
