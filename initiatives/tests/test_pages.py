@@ -8,7 +8,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from budget.views import REPORTS
 from initiatives.models import Measure
-
 from kpi.models import BarStatus, MeasureYear
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from conftest import grid_data
 from initiatives.models import Measure
 from kpi.facts import measure_facts, summarise
-from conftest import grid_data
 from kpi.models import MeasureYear
 
 pytestmark = pytest.mark.django_db
