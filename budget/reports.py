@@ -9,8 +9,9 @@ from django.db.models import Sum
 
 from initiatives.fiscal import fiscal_year_label, fiscal_year_short
 from initiatives.models import Measure
-from kpi.facts import execution_rate, measure_facts
+from kpi.facts import measure_facts
 from kpi.models import MeasureYear
+from kpi.rollup import execution_rate
 
 from .selectors import plan_budget_table
 from .xlsx import Column, Report

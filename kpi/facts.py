@@ -1,32 +1,23 @@
-"""One row of facts per measure and fiscal year: what the dashboard, the measure
-list and the hearing reports are computed from.
+"""One fact per measure and fiscal year: what the dashboard, the measure list and the hearing reports
+are computed from.
 
-Fetched with a fixed number of queries (values, not model instances) whatever
-the number of measures, then evaluated with kpi.achievement.
+``year_rows`` is the selector (one query a year, named columns, values not model instances);
+``measure_facts`` evaluates each row with kpi.achievement and kpi.attention. The roll-up of facts
+is kpi.rollup.
 """
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import FilteredRelation, Max, Q
+from django.db.models import F, FilteredRelation, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.fiscal import fiscal_year_closed, fiscal_year_of
+from initiatives.fiscal import fiscal_year_of
 
 from .achievement import assess, grade_scale
-from .models import BarStatus, Direction, MeasureYear, has_actuals, kpi_text, pdca_stage
-
-GRADES = ("S", "A", "B", "C", "D")
-STAGES = ("P", "D", "C", "A")
-LOW_GRADES = ("C", "D")
-ATTENTION = {
-    "delayed": "スケジュール遅延",
-    "low_grade": "評価C・D",
-    "not_entered": "未入力（期限超過）",
-    "returned": "差戻し",
-}
+from .attention import ATTENTION, is_overdue, reasons
+from .models import BarStatus, Direction, MeasureYear, actuals_entered, has_actuals, kpi_text, pdca_stage
 
 
 @dataclass(slots=True)
@@ -80,84 +71,60 @@ class Fact:
         return [ATTENTION[key] for key in self.attention]
 
 
-def is_overdue(year, entered, today):
-    """Overdue: the fiscal year has closed and no actuals were entered."""
-    return fiscal_year_closed(year, today) and not entered
-
-
-def needs(fact, key):
-    """Why a measure needs attention; one rule per key of ATTENTION."""
-    if key == "delayed":
-        return fact.delayed
-    if key == "low_grade":
-        return fact.assessment.grade in LOW_GRADES
-    if key == "not_entered":
-        return fact.overdue
-    if key == "returned":
-        return fact.status == MeasureYear.Status.RETURNED
-    raise ValueError(key)
-
-
 def default_year(plan, today=None):
     """The latest year with entered actuals, else the current fiscal year within the plan."""
-    entered = (
-        Q(kpi_actual__isnull=False) | ~Q(kpi_actual_text="") | Q(actual_cost__isnull=False) | ~Q(work_done="")
-    )  # the has_actuals() rule, as a filter
-    latest = MeasureYear.objects.filter(entered, measure__plan=plan).aggregate(year=Max("fiscal_year"))["year"]
-    if latest:
-        return latest
+    latest = MeasureYear.objects.filter(actuals_entered(), measure__plan=plan).aggregate(year=Max("fiscal_year"))
+    if latest["year"]:
+        return latest["year"]
     current = fiscal_year_of(today or timezone.localdate())
     return min(max(current, plan.start_year), plan.end_year)
 
 
-MEASURE_COLUMNS = (
-    "pk",
-    "code",
-    "name",
-    "initiative__policy_id",
-    "initiative__policy__numeral",
-    "initiative__policy__title",
-    "initiative_id",
-    "initiative__number",
-    "initiative__title",
-    "department_id",
-    "department__name",
-    "department__is_sample",
-    "kgi__unit",
-    "kgi__direction",
-)
-YEAR_COLUMNS = (
-    "t__value",
-    "t__text",
-    "t__note",
-    "c__amount",
-    "y__kpi_actual",
-    "y__kpi_actual_text",
-    "y__judged_grade",
-    "y__actual_cost",
-    "y__work_done",
-    "y__evaluation_comment",
-    "y__improvement",
-    "y__improvement_text",
-    "y__status",
-    "y__id",
-)
+# The measure's own columns, then row name → column for the rest: its place in the plan, then the
+# year's target (t), planned cost (c) and record (y). Adding a column is one line here and one use below.
+ROW_FIELDS = ("code", "initiative_id", "department_id")
+ROW_COLUMNS = {
+    "measure_id": F("pk"),
+    "measure_name": F("name"),
+    "policy_id": F("initiative__policy_id"),
+    "policy_numeral": F("initiative__policy__numeral"),
+    "policy_title": F("initiative__policy__title"),
+    "initiative_number": F("initiative__number"),
+    "initiative_title": F("initiative__title"),
+    "department_name": F("department__name"),
+    "department_is_sample": F("department__is_sample"),
+    "unit": F("kgi__unit"),
+    "direction": F("kgi__direction"),
+    "target_value": F("t__value"),
+    "target_text": F("t__text"),
+    "target_note": F("t__note"),
+    "planned_cost": F("c__amount"),
+    "record_id": F("y__id"),
+    "actual": F("y__kpi_actual"),
+    "actual_text": F("y__kpi_actual_text"),
+    "judged_grade": F("y__judged_grade"),
+    "actual_cost": F("y__actual_cost"),
+    "work_done": F("y__work_done"),
+    "evaluation_comment": F("y__evaluation_comment"),
+    "improvement": F("y__improvement"),
+    "improvement_text": F("y__improvement_text"),
+    "status": F("y__status"),
+}
 
 
-def _year_rows(measures, year):
-    """The measures with that year's target, planned cost and record joined in: one query a year."""
+def year_rows(measures, year):
+    """The measures with that year's target, planned cost and record joined in, as named rows: one query."""
     return measures.annotate(
         t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
         c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
         y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
-    ).values_list(*MEASURE_COLUMNS, *YEAR_COLUMNS)
+    ).values(*ROW_FIELDS, **ROW_COLUMNS)
 
 
 def measure_facts(plan, years, measures, today=None):
     """Facts for the given Measure queryset in each of `years`, measure by measure in plan order.
 
-    Queries: one per year (measures with that year's target, cost and record
-    joined), one for delayed schedule bars, one for the grade thresholds.
+    Queries: one per year (year_rows), one for delayed schedule bars, one for the grade thresholds.
     """
     today = today or timezone.localdate()
     years = list(years)
@@ -172,78 +139,59 @@ def measure_facts(plan, years, measures, today=None):
     url_parts = tuple(reverse("measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
     labels = {}  # policy/initiative/department labels, formatted once each
 
-    def label(key, make):
-        if key not in labels:
-            labels[key] = make()
-        return labels[key]
-
     by_year = {}
     for year in years:
         facts = by_year[year] = []
-        for row in _year_rows(measures, year):
-            (
-                pk,
-                code,
-                name,
-                pol_id,
-                numeral,
-                pol_title,
-                ini_id,
-                ini_no,
-                ini_title,
-                dep_id,
-                dep,
-                sample,
-                unit,
-                dire,
-                value,
-                text,
-                note,
-                planned,
-                actual,
-                actual_text,
-                judged,
-                cost,
-                work,
-                comment,
-                improvement,
-                improvement_text,
-                status,
-                record_id,
-            ) = row
-            entered = record_id is not None and has_actuals(actual, actual_text, cost, work)
-            overdue = is_overdue(year, entered, today)
-            fact = Fact(
-                pk,
-                code,
-                name,
-                url_parts,
-                pol_id,
-                label(("p", pol_id), lambda: f"基本方針{numeral} {pol_title}"),  # noqa: B023 (called at once)
-                ini_id,
-                label(("i", ini_id), lambda: f"取組{ini_no}：{ini_title}"),  # noqa: B023
-                dep_id,
-                label(("d", dep_id), lambda: f"{dep}（サンプル）" if sample else (dep or "")),  # noqa: B023
-                unit or "",
-                year,
-                value,
-                text or "",
-                note or "",
-                actual,
-                actual_text or "",
-                planned,
-                cost,
-                status or MeasureYear.Status.DRAFT,
-                pdca_stage(entered, comment, improvement),
-                entered,
-                comment or "",
-                improvement or "",
-                improvement_text or "",
-                overdue,
-                (pk, year) in delayed,
-                assess(dire or Direction.HIGHER, value, text, actual, judged or "", scale),
+        for row in year_rows(measures, year):
+            entered = row["record_id"] is not None and has_actuals(
+                row["actual"], row["actual_text"], row["actual_cost"], row["work_done"]
             )
-            fact.attention = tuple(key for key in ATTENTION if needs(fact, key))
+            policy_label = labels.get(("p", row["policy_id"])) or labels.setdefault(
+                ("p", row["policy_id"]), f"基本方針{row['policy_numeral']} {row['policy_title']}"
+            )
+            initiative_label = labels.get(("i", row["initiative_id"])) or labels.setdefault(
+                ("i", row["initiative_id"]), f"取組{row['initiative_number']}：{row['initiative_title']}"
+            )
+            department = row["department_name"] or ""
+            department_label = f"{department}（サンプル）" if row["department_is_sample"] else department
+            fact = Fact(
+                measure_id=row["measure_id"],
+                code=row["code"],
+                name=row["measure_name"],
+                url_parts=url_parts,
+                policy_id=row["policy_id"],
+                policy_label=policy_label,
+                initiative_id=row["initiative_id"],
+                initiative_label=initiative_label,
+                department_id=row["department_id"],
+                department_name=department_label,
+                unit=row["unit"] or "",
+                year=year,
+                target_value=row["target_value"],
+                target_text=row["target_text"] or "",
+                target_note=row["target_note"] or "",
+                actual=row["actual"],
+                actual_text=row["actual_text"] or "",
+                planned_cost=row["planned_cost"],
+                actual_cost=row["actual_cost"],
+                status=row["status"] or MeasureYear.Status.DRAFT,
+                stage=pdca_stage(entered, row["evaluation_comment"], row["improvement"]),
+                entered=entered,
+                evaluation_comment=row["evaluation_comment"] or "",
+                improvement=row["improvement"] or "",
+                improvement_text=row["improvement_text"] or "",
+                overdue=is_overdue(year, entered, today),
+                delayed=(row["measure_id"], year) in delayed,
+                assessment=assess(
+                    row["direction"] or Direction.HIGHER,
+                    row["target_value"],
+                    row["target_text"],
+                    row["actual"],
+                    row["judged_grade"] or "",
+                    scale,
+                ),
+            )
+            fact.attention = reasons(fact)
             facts.append(fact)
     # measure by measure, its years in order (the hearing sheet's rows)
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
@@ -260,105 +208,6 @@ def filter_facts(facts, grade="", stage="", attention=""):
     elif attention:
         facts = [f for f in facts if attention in f.attention]
     return facts
-
-
-def execution_rate(actual, planned):
-    """執行率 (%): actual ÷ planned; None where nothing was planned or nothing spent is recorded."""
-    if not planned or actual is None:
-        return None
-    return (Decimal(actual) / Decimal(planned) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-@dataclass
-class Summary:
-    """Counts and sums over a group of facts (a plan, a policy or an initiative)."""
-
-    label: str
-    level: str
-    key: dict = field(default_factory=dict)  # the filter that lists these measures
-    measures: int = 0
-    stages: Counter = field(default_factory=Counter)
-    statuses: Counter = field(default_factory=Counter)
-    grades: Counter = field(default_factory=Counter)
-    attention: Counter = field(default_factory=Counter)
-    rates: list = field(default_factory=list)
-    planned: int = 0
-    actual: int | None = None  # None until some actual cost is recorded: "－", not 0
-
-    def add(self, fact):
-        self.measures += 1
-        self.stages[fact.stage] += 1
-        self.statuses[fact.status] += 1
-        self.grades[fact.assessment.grade or "none"] += 1
-        for key in fact.attention:
-            self.attention[key] += 1
-        if fact.assessment.rate is not None:
-            self.rates.append(fact.assessment.rate)
-        self.planned += fact.planned_cost or 0
-        if fact.actual_cost is not None:
-            self.actual = (self.actual or 0) + fact.actual_cost
-
-    def merge(self, other):
-        """Add another summary's counts and sums into this one."""
-        self.measures += other.measures
-        self.stages.update(other.stages)
-        self.statuses.update(other.statuses)
-        self.grades.update(other.grades)
-        self.attention.update(other.attention)
-        self.rates.extend(other.rates)
-        self.planned += other.planned
-        if other.actual is not None:
-            self.actual = (self.actual or 0) + other.actual
-
-    @property
-    def average_rate(self):
-        """Mean 達成度 of the measures with a computed rate."""
-        if not self.rates:
-            return None
-        return (sum(self.rates) / len(self.rates)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-    @property
-    def execution_rate(self):
-        return execution_rate(self.actual, self.planned)
-
-    @property
-    def overdue(self):
-        return self.attention["not_entered"]
-
-    @property
-    def stage_counts(self):
-        return [(s, self.stages[s]) for s in STAGES]
-
-    @property
-    def grade_counts(self):
-        return [(g, self.grades[g]) for g in (*GRADES, "none")]
-
-
-def summarise(plan, facts):
-    """The plan total, then each policy followed by its initiatives.
-
-    Facts are added once, to their initiative; policies and the total are
-    the sums of those (three times fewer additions on a large plan).
-    """
-    initiatives, order, policy_labels = {}, defaultdict(list), {}
-    for fact in facts:
-        if fact.initiative_id not in initiatives:
-            initiatives[fact.initiative_id] = Summary(
-                fact.initiative_label, "initiative", {"initiative": fact.initiative_id}
-            )
-            order[fact.policy_id].append(fact.initiative_id)
-            policy_labels[fact.policy_id] = fact.policy_label
-        initiatives[fact.initiative_id].add(fact)
-    total = Summary(plan.title, "plan")
-    rows = [total]
-    for policy_id, members in order.items():
-        policy = Summary(policy_labels[policy_id], "policy", {"policy": policy_id})
-        for initiative_id in members:
-            policy.merge(initiatives[initiative_id])
-        total.merge(policy)
-        rows.append(policy)
-        rows.extend(initiatives[i] for i in members)
-    return rows
 
 
 def default_plan(plans):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import Department, Initiative, Policy
 
-from .facts import ATTENTION, GRADES
+from .attention import ATTENTION, GRADES
 
 STAGE_LABELS = {"P": "P 目標のみ", "D": "D 実績入力", "C": "C 評価済み", "A": "A 改善方針"}
 COMPUTED = ("grade", "stage", "attention")

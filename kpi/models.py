@@ -179,6 +179,16 @@ def has_actuals(kpi_actual, kpi_actual_text, actual_cost, work_done):
     return kpi_actual is not None or bool(kpi_actual_text) or actual_cost is not None or bool(work_done)
 
 
+def actuals_entered(prefix=""):
+    """has_actuals() as a query filter on MeasureYear (or on a relation to it, with ``prefix``)."""
+    return (
+        Q(**{f"{prefix}kpi_actual__isnull": False})
+        | ~Q(**{f"{prefix}kpi_actual_text": ""})
+        | Q(**{f"{prefix}actual_cost__isnull": False})
+        | ~Q(**{f"{prefix}work_done": ""})
+    )
+
+
 def pdca_stage(actuals_entered, evaluation_comment, improvement):
     """PDCA stage reached: P (targets only), D (actuals), C (evaluated), A (改善方針 decided)."""
     if improvement:

@@ -13,9 +13,11 @@ from initiatives.models import Department, Measure, Plan
 
 from . import facts as facts_module
 from . import selectors, workflow
+from .attention import ATTENTION, GRADES, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
 from .models import KpiTarget, MeasureYear
+from .rollup import summarise
 
 
 def _plan_year(plan, year):
@@ -121,7 +123,7 @@ def pdca(request, plan_code, year):
     context = {
         "plan": plan,
         "year": year,
-        "rows": facts_module.summarise(plan, facts),
+        "rows": summarise(plan, facts),
         "submitted": [(by_measure[r.measure_id], r) for r in selectors.submitted_records(plan, year)]
         if can_approve
         else [],
@@ -231,9 +233,7 @@ def _link_cells(summaries, request):
         row.all_url = url(row)
         row.stage_cells = [(s, n, url(row, stage=s)) for s, n in row.stage_counts]
         row.grade_cells = [(g, n, url(row, grade=g)) for g, n in row.grade_counts]
-        row.attention_cells = [
-            (label, row.attention[key], url(row, attention=key)) for key, label in facts_module.ATTENTION.items()
-        ]
+        row.attention_cells = [(label, row.attention[key], url(row, attention=key)) for key, label in ATTENTION.items()]
     return summaries
 
 
@@ -244,12 +244,12 @@ def dashboard(request):
     facts = context["facts"]
     attention = [f for f in facts if f.reasons]
     context.update(
-        summaries=_link_cells(facts_module.summarise(context["plan"], facts), request),
+        summaries=_link_cells(summarise(context["plan"], facts), request),
         attention=attention[:ATTENTION_SHOWN],
         attention_count=len(attention),
-        grades=facts_module.GRADES,
-        stages=facts_module.STAGES,
-        attention_labels=facts_module.ATTENTION,
+        grades=GRADES,
+        stages=STAGES,
+        attention_labels=ATTENTION,
     )
     return render(request, "kpi/dashboard.html", context)
 

@@ -12,7 +12,7 @@ from budget.models import PlannedCost
 from initiatives.fiscal import fiscal_year_label, format_amount, format_number
 from initiatives.models import Measure
 from kpi.achievement import assess_year, grade_scale
-from kpi.facts import is_overdue
+from kpi.attention import is_overdue
 from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear, kpi_text
 
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from conftest import grid_data
 from initiatives.models import Measure
-from kpi.facts import measure_facts, summarise
+from kpi.facts import measure_facts
 from kpi.models import MeasureYear
+from kpi.rollup import summarise
 
 pytestmark = pytest.mark.django_db
 

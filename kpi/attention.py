@@ -1,0 +1,38 @@
+"""Why a measure needs a look, and the overdue rule: one function per reason."""
+
+from initiatives.fiscal import fiscal_year_closed
+
+from .models import MeasureYear
+
+GRADES = ("S", "A", "B", "C", "D")
+STAGES = ("P", "D", "C", "A")
+LOW_GRADES = ("C", "D")
+ATTENTION = {
+    "delayed": "スケジュール遅延",
+    "low_grade": "評価C・D",
+    "not_entered": "未入力（期限超過）",
+    "returned": "差戻し",
+}
+
+
+def is_overdue(year, entered, today):
+    """Overdue: the fiscal year has closed and no actuals were entered."""
+    return fiscal_year_closed(year, today) and not entered
+
+
+def needs(fact, key):
+    """Why a measure needs attention; one rule per key of ATTENTION."""
+    if key == "delayed":
+        return fact.delayed
+    if key == "low_grade":
+        return fact.assessment.grade in LOW_GRADES
+    if key == "not_entered":
+        return fact.overdue
+    if key == "returned":
+        return fact.status == MeasureYear.Status.RETURNED
+    raise ValueError(key)
+
+
+def reasons(fact):
+    """The ATTENTION keys that apply to a fact, in ATTENTION's order."""
+    return tuple(key for key in ATTENTION if needs(fact, key))
