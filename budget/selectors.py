@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 
+from initiatives.fiscal import add_amount, counted
 from initiatives.models import Policy
 
 from .models import GeneralFundPlan, PlannedCost
@@ -16,8 +17,7 @@ class BudgetCell:
 
     def add(self, other):
         self.cost += other.cost
-        if other.general_fund is not None:
-            self.general_fund = (self.general_fund or 0) + other.general_fund
+        self.general_fund = add_amount(self.general_fund, other.general_fund)
 
 
 @dataclass
@@ -45,7 +45,7 @@ def plan_budget_table(plan):
     years = plan.fiscal_years
     policies = list(Policy.objects.filter(plan=plan).order_by("number"))
     costs = {
-        (r["measure__initiative__policy"], r["fiscal_year"]): r["total"] or 0
+        (r["measure__initiative__policy"], r["fiscal_year"]): counted(r["total"])
         for r in PlannedCost.objects.filter(measure__plan=plan)
         .values("measure__initiative__policy", "fiscal_year")
         .annotate(total=Sum("amount"))

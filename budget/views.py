@@ -2,6 +2,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 
+from initiatives.fiscal import counted
 from initiatives.models import Plan
 
 from .forms import ReportFilterForm
@@ -66,7 +67,7 @@ def report(request, plan_code, kind):
         return attachment(to_csv(built), CSV, f"{built.filename}.csv")
     rows = list(built.rows)
     columns = built.columns
-    totals = [sum(r[i] or 0 for r in rows) if column.summed else None for i, column in enumerate(columns)]
+    totals = [sum(counted(r[i]) for r in rows) if column.summed else None for i, column in enumerate(columns)]
     context = {
         "plan": plan,
         "kind": kind,

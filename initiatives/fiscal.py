@@ -52,6 +52,19 @@ def format_amount(value):
     return f"{value:,}"
 
 
+def counted(amount):
+    """ "－" (None) counts as 0 in a total, as in the plan's own tables (and Excel's SUM)."""
+    return amount or 0
+
+
+def add_amount(total, amount):
+    """A running total of amounts that may not be recorded yet: "－" adds nothing, and a total of
+    nothing but "－" stays "－" (None), so "nothing spent yet" never reads as 0."""
+    if amount is None:
+        return total
+    return counted(total) + amount
+
+
 def format_number(value):
     """KPI figures: separators, no trailing zeros (72.5, 98,500, 0)."""
     if value is None or value == "":

@@ -2,9 +2,9 @@
 
 from initiatives.fiscal import fiscal_year_closed
 
-from .models import MeasureYear
+from .models import Grade, MeasureYear
 
-GRADES = ("S", "A", "B", "C", "D")
+GRADES = tuple(Grade.values)
 STAGES = ("P", "D", "C", "A")
 LOW_GRADES = ("C", "D")
 ATTENTION = {
@@ -13,6 +13,19 @@ ATTENTION = {
     "not_entered": "未入力（期限超過）",
     "returned": "差戻し",
 }
+
+
+def record_state(record, overdue=False):
+    """(key, label) of a measure-year's state as every page shows it; ``record`` may be None (nothing yet)."""
+    if record is not None and record.is_locked:
+        return "approved", "承認済み（ロック）"
+    if record is not None and record.status in (MeasureYear.Status.SUBMITTED, MeasureYear.Status.RETURNED):
+        return record.status, record.get_status_display()
+    if record is not None and record.has_actuals:
+        return "draft", MeasureYear.Status.DRAFT.label
+    if overdue:
+        return "overdue", ATTENTION["not_entered"]
+    return "none", "未入力"
 
 
 def is_overdue(year, entered, today):

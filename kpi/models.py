@@ -298,7 +298,12 @@ class MeasureYear(models.Model):
 
     @property
     def is_locked(self):
+        """The lock: an approved year. kpi.workflow and the database (kpi/db.py) enforce it."""
         return self.status == self.Status.APPROVED
+
+    @property
+    def awaits_approval(self):
+        return self.status == self.Status.SUBMITTED
 
     @property
     def has_actuals(self):

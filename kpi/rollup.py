@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from initiatives.fiscal import add_amount, counted
+
 from .attention import GRADES, STAGES
 
 
@@ -42,9 +44,8 @@ class Summary:
             self.attention[key] += 1
         if fact.assessment.rate is not None:
             self.rates.append(fact.assessment.rate)
-        self.planned += fact.planned_cost or 0
-        if fact.actual_cost is not None:
-            self.actual = (self.actual or 0) + fact.actual_cost
+        self.planned += counted(fact.planned_cost)
+        self.actual = add_amount(self.actual, fact.actual_cost)
 
     def merge(self, other):
         """Add another summary's counts and sums into this one."""
@@ -55,8 +56,7 @@ class Summary:
         self.attention.update(other.attention)
         self.rates.extend(other.rates)
         self.planned += other.planned
-        if other.actual is not None:
-            self.actual = (self.actual or 0) + other.actual
+        self.actual = add_amount(self.actual, other.actual)
 
     @property
     def average_rate(self):

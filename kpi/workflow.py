@@ -164,7 +164,7 @@ def save_entry(form, user, submit=False, reason=None):
         _check_submittable(record)
         record.status = Status.SUBMITTED
         record.submitted_at = timezone.now()
-    elif record.status == Status.SUBMITTED:
+    elif record.awaits_approval:
         # A change after submitting must be submitted again: approval never covers unseen figures.
         record.status = Status.DRAFT
     _write(record, form.cleaned_data["seen_version"], reason or ("提出" if submit else "入力"))
@@ -193,7 +193,7 @@ def save_rows(forms, user, reason=None):
 @transaction.atomic
 def approve(record, user, seen_version, comment=""):
     _require(user, APPROVE)
-    if record.status != Status.SUBMITTED:
+    if not record.awaits_approval:
         raise WorkflowError("提出済みの実績だけを承認できます。")
     record.status = Status.APPROVED
     record.approved_at = timezone.now()
@@ -213,7 +213,7 @@ def approve_many(records, user, seen_versions):
 @transaction.atomic
 def return_for_revision(record, user, seen_version, comment):
     _require(user, APPROVE)
-    if record.status != Status.SUBMITTED:
+    if not record.awaits_approval:
         raise WorkflowError("提出済みの実績だけを差し戻せます。")
     record.status = Status.RETURNED
     record.return_comment = comment
