@@ -155,11 +155,19 @@ def _check_submittable(record):
 @transaction.atomic
 def save_entry(form, user, submit=False, reason=None):
     """Save a validated entry form (MeasureYearForm or a grid row) and its bar statuses; optionally submit."""
-    record = form.instance
+    return save_record(form.instance, user, form.cleaned_data["seen_version"], form.bar_states(), submit, reason)
+
+
+@transaction.atomic
+def save_record(record, user, seen_version, bar_states=None, submit=False, reason=None, sample=False):
+    """Save a measure-year's actuals, evaluation and 改善方針 as edited in memory (validated by the caller).
+
+    ``sample``: the demo's made-up figures (manage.py load_demo); anything a person enters is real data.
+    """
     _require(user, ENTER_MEASURE, record.measure)
     if record.is_locked:
         raise Locked()
-    record.is_sample = False  # a person's entry is real data from now on
+    record.is_sample = sample
     if submit:
         _check_submittable(record)
         record.status = Status.SUBMITTED
@@ -167,8 +175,8 @@ def save_entry(form, user, submit=False, reason=None):
     elif record.awaits_approval:
         # A change after submitting must be submitted again: approval never covers unseen figures.
         record.status = Status.DRAFT
-    _write(record, form.cleaned_data["seen_version"], reason or ("提出" if submit else "入力"))
-    _save_bar_states(record, form.bar_states())
+    _write(record, seen_version, reason or ("提出" if submit else "入力"))
+    _save_bar_states(record, bar_states or {})
     return record
 
 

@@ -1,14 +1,14 @@
 """Sample actuals for R4–R7 so that every page shows something real-looking.
 
-Everything written here has is_sample=True and says （サンプル） in its texts.
+Everything written here has is_sample=True and says （サンプル） in its texts, and is written
+through kpi.workflow like any entry (entered, submitted, then approved or returned).
 The figures are made up from the plan's targets with fixed factors, so the
 same demo comes out on every machine.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils import timezone
-
+from kpi import workflow
 from kpi.models import BarStatus, Direction, MeasureYear
 
 FACTORS = [Decimal(f) for f in ("0.72", "0.88", "0.95", "1.00", "1.04", "1.12", "0.65", "1.00")]
@@ -16,6 +16,8 @@ COST_FACTORS = [Decimal(f) for f in ("0.82", "0.91", "0.97", "1.00")]
 IMPROVEMENTS = ["continue", "expand", "continue", "revise"]
 # The last year of the plan, as the budget hearings find it: some approved, some waiting, some late.
 LAST_YEAR_STATES = ["submitted", "approved", "submitted", "returned", "draft", None, "submitted", None]
+REASON = "サンプルデータ"
+RETURN_COMMENT = "（サンプル）実績値の根拠資料を添えて再提出してください。"
 
 
 def _actual(kgi, target, factor):
@@ -28,9 +30,9 @@ def _actual(kgi, target, factor):
 
 
 def load_sample_actuals(plan, approver):
+    """Enter, submit, approve or return each sample record through kpi.workflow, as the approver."""
     if MeasureYear.objects.filter(measure__plan=plan).exists():
         return  # never overwrite entries, sample or real
-    now = timezone.now()
     measures = plan.measures.select_related("kgi").prefetch_related("kpi_targets", "planned_costs", "schedule_bars")
     for index, measure in enumerate(measures.order_by("pk")):
         targets = {t.fiscal_year: t for t in measure.kpi_targets.all()}
@@ -43,7 +45,9 @@ def load_sample_actuals(plan, approver):
             factor = FACTORS[(index + offset) % len(FACTORS)]
             target = targets.get(year)
             planned = costs.get(year)
-            labels = "、".join(b.label for b in measure.schedule_bars.all() if b.covers(year)) or "準備"
+            bars = [b for b in measure.schedule_bars.all() if b.covers(year)]
+            labels = "、".join(b.label for b in bars) or "準備"
+            evaluated = state != "draft"
             record = MeasureYear(
                 measure=measure,
                 fiscal_year=year,
@@ -52,26 +56,20 @@ def load_sample_actuals(plan, approver):
                 judged_grade="B" if target and target.text else "",
                 actual_cost=None if planned is None else int(planned * COST_FACTORS[(index + offset) % 4]),
                 work_done=f"（サンプル）{labels}を進めた。",
-                evaluation_comment="（サンプル）目標に対する進み具合と要因を記載します。" if state != "draft" else "",
-                improvement=IMPROVEMENTS[(index + offset) % 4] if state != "draft" else "",
-                improvement_text="（サンプル）次年度も対象を広げて実施する。" if state != "draft" else "",
-                status=state,
-                return_comment="（サンプル）実績値の根拠資料を添えて再提出してください。"
-                if state == "returned"
-                else "",
-                submitted_at=now if state != "draft" else None,
-                approved_at=now if state == "approved" else None,
-                approved_by=approver if state == "approved" else None,
-                is_sample=True,
+                evaluation_comment="（サンプル）目標に対する進み具合と要因を記載します。" if evaluated else "",
+                improvement=IMPROVEMENTS[(index + offset) % 4] if evaluated else "",
+                improvement_text="（サンプル）次年度も対象を広げて実施する。" if evaluated else "",
             )
-            record._change_reason = "サンプルデータ"
-            record.save()
-            for bar in measure.schedule_bars.all():
-                if bar.covers(year):
-                    done = bar.end_year == year
-                    delayed = not done and factor < Decimal("0.8")
-                    BarStatus.objects.create(
-                        measure_year=record,
-                        bar=bar,
-                        state="done" if done else "delayed" if delayed else "in_progress",
-                    )
+            record.full_clean()
+            bar_states = {bar: _bar_state(bar, year, factor) for bar in bars}
+            workflow.save_record(record, approver, 0, bar_states, submit=evaluated, reason=REASON, sample=True)
+            if state == "approved":
+                workflow.approve(record, approver, record.version)
+            elif state == "returned":
+                workflow.return_for_revision(record, approver, record.version, RETURN_COMMENT)
+
+
+def _bar_state(bar, year, factor):
+    if bar.end_year == year:
+        return BarStatus.State.DONE
+    return BarStatus.State.DELAYED if factor < Decimal("0.8") else BarStatus.State.IN_PROGRESS

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from initiatives.models import Department, Measure
 from initiatives.roles import Role
+from kpi.models import MeasureYear
 from ohnojo_dx.demo import ACCOUNTS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +37,20 @@ def test_demo_adds_sample_departments_and_one_account_per_role(plan, client):
     client.force_login(roles[Role.VIEWER.value])
     assert client.get("/admin/").status_code == 302
     assert str(Department.objects.first()).endswith("（サンプル）")
+
+
+def test_sample_actuals_are_entered_through_the_workflow(plan):
+    call_command("load_demo")
+    records = MeasureYear.objects.filter(measure__plan=plan)
+    assert records.exists() and not records.filter(is_sample=False).exists()
+    earlier = set(records.exclude(fiscal_year=plan.end_year).values_list("status", flat=True))
+    assert earlier == {MeasureYear.Status.APPROVED}
+    last = set(records.filter(fiscal_year=plan.end_year).values_list("status", flat=True))
+    assert last == set(MeasureYear.Status.values)  # the hearing season: some of every state
+    approved = records.filter(status=MeasureYear.Status.APPROVED).select_related("approved_by")
+    assert {r.approved_by.username for r in approved} == {"dx_office"}
+    # entered and submitted in one step, then approved: each step a row of the history, with its reason
+    reasons = list(approved.first().history.order_by("history_id").values_list("history_change_reason", flat=True))
+    assert reasons == ["サンプルデータ", "承認"]
+    returned = records.filter(fiscal_year=plan.end_year, status=MeasureYear.Status.RETURNED).first()
+    assert "（サンプル）" in returned.return_comment
