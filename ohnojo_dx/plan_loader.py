@@ -20,6 +20,7 @@ from django.db import transaction
 from budget.models import GeneralFundPlan, PlannedCost
 from initiatives.fields import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from initiatives.models import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, Initiative, Measure, Plan, Policy, ScheduleBar
+from kpi import workflow
 from kpi.models import Kgi, KpiTarget
 
 
@@ -261,6 +262,11 @@ class _Loader:
                 for message in messages:
                     self.problems.append(f"{where} {field}: {message}")
             return obj
+        if isinstance(obj, (KpiTarget, PlannedCost)):
+            # A year's target or cost is written through the workflow's door, like every other path.
+            # The loader runs on the server (no user; the measure page leaves such rows out of its
+            # history); no year of a plan being created can be locked yet.
+            return workflow.save_plan_row(obj)
         obj.save()
         return obj
 
