@@ -37,7 +37,9 @@ def _measure_year(plan_code, code, year):
     )
     _plan_year(measure.plan, year)
     record = MeasureYear.objects.filter(measure=measure, fiscal_year=year).prefetch_related("bar_statuses").first()
-    return measure, record or MeasureYear(measure=measure, fiscal_year=year)
+    record = record or MeasureYear(fiscal_year=year)
+    record.measure = measure  # the one fetched above, with its plan and KGI
+    return measure, record
 
 
 def _back(record):

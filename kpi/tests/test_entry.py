@@ -100,7 +100,6 @@ def test_funding_breakdown_needs_the_cost(staff_client, measure):
 def test_year_outside_the_plan_is_refused(staff_client, measure):
     response = staff_client.post(edit_url(measure, 2026), {"seen_version": "0", "kpi_actual": "70"})
     assert response.status_code == 404
-    assert "計画期間（R4（2022）年度～R7（2025）年度）の外" in response.content.decode()
     assert not MeasureYear.objects.exists()
 
 

@@ -1,0 +1,103 @@
+"""Every page's queries, pinned at two plan sizes: the 30-measure plan and the same plan grown to 3,000.
+
+The dashboard, the measure list, the reports and the department grid have their own tests
+(kpi/tests/test_dashboard.py, budget/tests/test_reports.py, kpi/tests/test_grid.py).
+"""
+
+import pytest
+from django.urls import reverse
+
+from conftest import grow_plan
+from initiatives.models import Measure
+from kpi.models import MeasureYear
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2025
+SIGNED_IN = 3  # session, user, the user's roles
+
+
+def pages(plan, measure):
+    """(page, URL, queries after signing in, what they are)."""
+    return [
+        ("plan list", reverse("initiatives:plan_list"), 1, "plans with their counts"),
+        (
+            "plan tree",
+            reverse("initiatives:plan_detail", args=[plan.code]),
+            4,
+            "plan, policies, initiatives, measures (with KGI and department)",
+        ),
+        (
+            "measure page",
+            measure.get_absolute_url(),
+            12,
+            "measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets, planned "
+            "costs, records, their bar statuses, grade thresholds; history of records, KPI targets, planned "
+            "costs, KGI and bar statuses",
+        ),
+        (
+            "entry form",
+            reverse("kpi:measure_year_edit", args=[plan.code, measure.code, YEAR]),
+            6,
+            "measure (with plan, initiative, policy, KGI, department), schedule bars, the record with its "
+            "bar statuses, the year's KPI target, last year's record",
+        ),
+        (
+            "PDCA page",
+            reverse("kpi:pdca", args=[plan.code, YEAR]),
+            6,
+            "plan, grade thresholds, delayed bars, the measures with the year's target, cost and record "
+            "joined, submitted records, departments",
+        ),
+        (
+            "図表2-4-1",
+            reverse("budget:budget_table", args=[plan.code]),
+            4,
+            "plan, policies, planned costs per policy and year, 一般財源 per policy and year",
+        ),
+        (
+            "図表2-4-1 workbook",
+            reverse("budget:budget_table_xlsx", args=[plan.code]),
+            4,
+            "the same as the page",
+        ),
+        ("report list", reverse("budget:reports", args=[plan.code]), 1, "plan"),
+    ]
+
+
+PAGES = [
+    "plan list",
+    "plan tree",
+    "measure page",
+    "entry form",
+    "PDCA page",
+    "図表2-4-1",
+    "図表2-4-1 workbook",
+    "report list",
+]
+
+
+def test_every_page_is_listed():
+    """A new page must be added here (or to its own pinned test)."""
+    from initiatives.tests.test_pages import ALL_ROUTES
+
+    pinned_elsewhere = {"home", "kpi:measure_list", "budget:report", "kpi:department_grid"}
+    here = {"initiatives:plan_list", "initiatives:plan_detail", "measure_detail", "kpi:measure_year_edit"}
+    here |= {"kpi:pdca", "budget:budget_table", "budget:budget_table_xlsx", "budget:reports"}
+    not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
+    assert ALL_ROUTES == pinned_elsewhere | here | not_pages
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_queries_do_not_grow_with_the_plan(client, dx_user, plan, department, page, django_assert_num_queries):
+    measure = Measure.objects.get(plan=plan, name="デジタル・デバイド対策")
+    measure.department = department
+    measure.save()
+    MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    name, url, queries, _what = next(p for p in pages(plan, measure) if p[0] == page)
+    client.force_login(dx_user)
+    with django_assert_num_queries(SIGNED_IN + queries):
+        assert client.get(url).status_code == 200, name
+    grow_plan(plan, 2970, YEAR)
+    with django_assert_num_queries(SIGNED_IN + queries):
+        assert client.get(url).status_code == 200, name
