@@ -105,15 +105,6 @@ def can_approve(user):
     return user.has_perm(APPROVE)
 
 
-def enterable_measures(user, measures):
-    """Narrow a Measure queryset to those the user may enter (for grids and the API)."""
-    if is_dx_office(user) or user.is_superuser:
-        return measures
-    if not is_department_staff(user):
-        return measures.none()
-    return measures.filter(department__in=department_ids(user))
-
-
 def require(allowed):
     if not allowed:
         raise PermissionDenied("この操作を行う権限がありません。")
