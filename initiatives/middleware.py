@@ -1,4 +1,5 @@
 from django.core.exceptions import PermissionDenied
+from django.utils.cache import add_never_cache_headers
 
 from .permissions import can_view
 
@@ -31,3 +32,19 @@ class RoleRequiredMiddleware:
         if request.user.is_authenticated and not can_view(request.user):
             raise PermissionDenied(NO_ROLE)
         return None
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages and downloads for a signed-in user are never kept by the browser or a proxy.
+
+    Static files are served by WhiteNoise before this middleware runs, so they stay cacheable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

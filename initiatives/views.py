@@ -1,4 +1,7 @@
+import logging
+
 from django.contrib.auth.decorators import login_not_required
+from django.db import Error, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -17,5 +20,11 @@ def plan_detail(request, plan_code):
 
 @login_not_required
 def healthz(request):
-    """For load balancers and uptime checks: answers without login."""
+    """For load balancers and uptime checks: answers without login, 503 while the database is unreachable."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Error:  # django.db.Error: every database failure, InterfaceError included
+        logging.getLogger(__name__).exception("healthz: database unreachable")
+        return HttpResponse("データベースに接続できません", content_type="text/plain; charset=utf-8", status=503)
     return HttpResponse("ok", content_type="text/plain")

@@ -90,7 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["initiatives.templatetags.plan_format"],
+            "builtins": ["initiatives.templatetags.plan_format", "kpi.templatetags.pdca"],
         },
     },
 ]
@@ -173,6 +173,29 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
+
+# django-csp: everything from this server, nothing inline.
+EMPTY_STYLESHEET_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+PLOTLY_MAPLIBRE_CSS_HASH = "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # plotly.js (static/vendor/plotly.min.js) adds two <style> elements as it loads. Its own rules go
+        # into an empty one through CSSOM (insertRule, which CSP allows); without it the charts' layers
+        # and modebar lose their layout. plotly's switch for strict CSP (a <link class="no-inline-styles">
+        # to plotly.css) needs a plotly.css that the package no longer ships (plotly.js issue 7543).
+        # The second holds maplibre-gl's stylesheet, fixed text in the bundle; tests/test_hardening.py
+        # checks both hashes against the installed plotly.
+        "style-src-elem": [SELF, EMPTY_STYLESHEET_HASH, PLOTLY_MAPLIBRE_CSS_HASH],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
