@@ -11,8 +11,10 @@ class InitiativesConfig(AppConfig):
         from .models import ScheduleBar
         from .permissions import register_admin_perms
 
-        # Deleting a whole plan would take every record under it: only a superuser may.
-        register_admin_perms(self, never={"initiatives.delete_plan"})
+        # Deleting a whole plan would take every record under it, and binding roles to groups decides
+        # who may do what: only a superuser may do either.
+        roles = {f"initiatives.{action}_rolegroup" for action in ("add", "change", "delete")}
+        register_admin_perms(self, never={"initiatives.delete_plan", *roles})
         install_after_migrate(
             self,
             lambda vendor: [

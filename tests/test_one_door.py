@@ -318,3 +318,15 @@ def test_plan_file_json_is_the_one_loaded():
     assert json.loads(PLAN_FILE.read_text(encoding="utf-8"))["plan"]["code"] == plan_data()["plan"]["code"]
     with pytest.raises(CommandError):
         call_command("import_plan", "/nonexistent/plan.json")
+
+
+def test_dx_office_edits_the_plan_but_not_accounts_roles_or_whole_plans(client, dx_user, plan):
+    from initiatives.models import RoleGroup
+
+    client.force_login(dx_user)
+    assert client.get(reverse("admin:initiatives_plan_change", args=[plan.pk])).status_code == 200
+    assert client.get(reverse("admin:initiatives_plan_delete", args=[plan.pk])).status_code == 403
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    role = RoleGroup.objects.first()
+    response = client.post(reverse("admin:initiatives_rolegroup_change", args=[role.pk]), {"role": "dx_office"})
+    assert response.status_code == 403
