@@ -114,11 +114,15 @@ ROW_COLUMNS = {
 
 def year_rows(measures, year):
     """The measures with that year's target, planned cost and record joined in, as named rows: one query."""
-    return measures.annotate(
-        t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
-        c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
-        y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
-    ).values(*ROW_FIELDS, **ROW_COLUMNS)
+    return (
+        measures.annotate(
+            t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
+            c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
+            y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
+        )
+        .annotate(**ROW_COLUMNS)
+        .values_list(*ROW_FIELDS, *ROW_COLUMNS, named=True)
+    )
 
 
 def measure_facts(plan, years, measures, today=None):
@@ -143,51 +147,54 @@ def measure_facts(plan, years, measures, today=None):
     for year in years:
         facts = by_year[year] = []
         for row in year_rows(measures, year):
-            entered = row["record_id"] is not None and has_actuals(
-                row["actual"], row["actual_text"], row["actual_cost"], row["work_done"]
+            entered = row.record_id is not None and has_actuals(
+                row.actual, row.actual_text, row.actual_cost, row.work_done
             )
-            policy_label = labels.get(("p", row["policy_id"])) or labels.setdefault(
-                ("p", row["policy_id"]), f"基本方針{row['policy_numeral']} {row['policy_title']}"
+            policy_label = labels.get(("p", row.policy_id)) or labels.setdefault(
+                ("p", row.policy_id), f"基本方針{row.policy_numeral} {row.policy_title}"
             )
-            initiative_label = labels.get(("i", row["initiative_id"])) or labels.setdefault(
-                ("i", row["initiative_id"]), f"取組{row['initiative_number']}：{row['initiative_title']}"
+            initiative_label = labels.get(("i", row.initiative_id)) or labels.setdefault(
+                ("i", row.initiative_id), f"取組{row.initiative_number}：{row.initiative_title}"
             )
-            department = row["department_name"] or ""
-            department_label = f"{department}（サンプル）" if row["department_is_sample"] else department
+            department_label = labels.get(("d", row.department_id))
+            if department_label is None:
+                department = row.department_name or ""
+                department_label = f"{department}（サンプル）" if row.department_is_sample else department
+                labels["d", row.department_id] = department_label
             fact = Fact(
-                measure_id=row["measure_id"],
-                code=row["code"],
-                name=row["measure_name"],
+                measure_id=row.measure_id,
+                code=row.code,
+                name=row.measure_name,
                 url_parts=url_parts,
-                policy_id=row["policy_id"],
+                policy_id=row.policy_id,
                 policy_label=policy_label,
-                initiative_id=row["initiative_id"],
+                initiative_id=row.initiative_id,
                 initiative_label=initiative_label,
-                department_id=row["department_id"],
+                department_id=row.department_id,
                 department_name=department_label,
-                unit=row["unit"] or "",
+                unit=row.unit or "",
                 year=year,
-                target_value=row["target_value"],
-                target_text=row["target_text"] or "",
-                target_note=row["target_note"] or "",
-                actual=row["actual"],
-                actual_text=row["actual_text"] or "",
-                planned_cost=row["planned_cost"],
-                actual_cost=row["actual_cost"],
-                status=row["status"] or MeasureYear.Status.DRAFT,
-                stage=pdca_stage(entered, row["evaluation_comment"], row["improvement"]),
+                target_value=row.target_value,
+                target_text=row.target_text or "",
+                target_note=row.target_note or "",
+                actual=row.actual,
+                actual_text=row.actual_text or "",
+                planned_cost=row.planned_cost,
+                actual_cost=row.actual_cost,
+                status=row.status or MeasureYear.Status.DRAFT,
+                stage=pdca_stage(entered, row.evaluation_comment, row.improvement),
                 entered=entered,
-                evaluation_comment=row["evaluation_comment"] or "",
-                improvement=row["improvement"] or "",
-                improvement_text=row["improvement_text"] or "",
+                evaluation_comment=row.evaluation_comment or "",
+                improvement=row.improvement or "",
+                improvement_text=row.improvement_text or "",
                 overdue=is_overdue(year, entered, today),
-                delayed=(row["measure_id"], year) in delayed,
+                delayed=(row.measure_id, year) in delayed,
                 assessment=assess(
-                    row["direction"] or Direction.HIGHER,
-                    row["target_value"],
-                    row["target_text"],
-                    row["actual"],
-                    row["judged_grade"] or "",
+                    row.direction or Direction.HIGHER,
+                    row.target_value,
+                    row.target_text,
+                    row.actual,
+                    row.judged_grade or "",
                     scale,
                 ),
             )
