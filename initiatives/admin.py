@@ -1,10 +1,19 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.forms import Textarea
 from simple_history.admin import SimpleHistoryAdmin
 
+from .fields import RefuseControlCharacters
 from .models import Department, Initiative, Plan, Policy, RoleGroup, ScheduleBar
+
+
+class PortalAdminForm(RefuseControlCharacters, forms.ModelForm):
+    """Every admin form: text refuses control characters, as the portal's own forms do."""
+
+
+class PortalAdmin(admin.ModelAdmin):
+    form = PortalAdminForm
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -14,6 +23,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
     version check), so it answers only GET here; reverting goes through the normal edit pages.
     """
 
+    form = PortalAdminForm
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             raise PermissionDenied("変更履歴から元に戻すことはできません。通常の編集画面から変更してください。")
@@ -22,6 +33,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 class PolicyInline(admin.StackedInline):
     model = Policy
+    form = PortalAdminForm
     extra = 0
 
 
@@ -33,14 +45,14 @@ class PlanAdmin(HistoryAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(PortalAdmin):
     list_display = ["__str__", "plan", "number"]
     list_filter = ["plan"]
     search_fields = ["title"]
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(PortalAdmin):
     list_display = ["title", "policy", "number", "urgency", "importance", "is_priority", "status"]
     list_filter = ["policy__plan", "policy", "status", "is_priority"]
     search_fields = ["title", "consideration"]
@@ -49,8 +61,9 @@ class InitiativeAdmin(admin.ModelAdmin):
 
 class ScheduleBarInline(admin.TabularInline):
     model = ScheduleBar
+    form = PortalAdminForm
     extra = 0
-    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 40})}}
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
     fields = ["order", "label", "start_year", "end_year", "is_inferred", "basis"]
 
 
@@ -63,7 +76,7 @@ class ScheduleBarAdmin(HistoryAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(PortalAdmin):
     list_display = ["name", "code", "is_sample"]
     list_filter = ["is_sample"]
     search_fields = ["name", "code"]
@@ -71,5 +84,5 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleGroup)
-class RoleGroupAdmin(admin.ModelAdmin):
+class RoleGroupAdmin(PortalAdmin):
     list_display = ["role", "group"]

@@ -2,11 +2,10 @@
 delete of a target goes through kpi.workflow; PDCA records are read-only here (the portal's pages
 are their door)."""
 
-from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
-from initiatives.admin import HistoryAdmin
+from initiatives.admin import HistoryAdmin, PortalAdmin, PortalAdminForm
 
 from . import workflow
 from .models import BarStatus, GradeThreshold, Kgi, KpiTarget, MeasureYear
@@ -14,7 +13,7 @@ from .models import BarStatus, GradeThreshold, Kgi, KpiTarget, MeasureYear
 ADMIN_REASON = "管理画面"
 
 
-class PlanYearForm(forms.ModelForm):
+class PlanYearForm(PortalAdminForm):
     """A year's target or cost: refused when its year (the old one or the new one) is locked."""
 
     def clean(self):
@@ -90,6 +89,7 @@ class PlanYearAdmin(HistoryAdmin):
 
 class KgiInline(admin.StackedInline):
     model = Kgi
+    form = PortalAdminForm
     extra = 0
     max_num = 1
 
@@ -115,7 +115,7 @@ class KgiAdmin(HistoryAdmin):
 
 
 @admin.register(GradeThreshold)
-class GradeThresholdAdmin(admin.ModelAdmin):
+class GradeThresholdAdmin(PortalAdmin):
     list_display = ["plan", "grade", "min_rate"]
     list_filter = ["plan"]
 

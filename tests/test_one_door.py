@@ -330,3 +330,23 @@ def test_dx_office_edits_the_plan_but_not_accounts_roles_or_whole_plans(client, 
     role = RoleGroup.objects.first()
     response = client.post(reverse("admin:initiatives_rolegroup_change", args=[role.pk]), {"role": "dx_office"})
     assert response.status_code == 403
+
+
+def test_admin_forms_refuse_control_characters(client, dx_user, measure):
+    client.force_login(dx_user)
+    department = measure.department
+    url = reverse("admin:initiatives_department_change", args=[department.pk])
+    response = client.post(url, {"code": department.code, "name": "課\x07名", "is_sample": ""})
+    assert response.status_code == 200
+    assert "制御文字（改行・タブ以外）は入力できません。" in response.content.decode()
+    department.refresh_from_db()
+    assert department.name == "テスト課"
+
+
+def test_admin_link_follows_the_role(client, dx_user, viewer):
+    viewer.is_staff = True
+    viewer.save()
+    client.force_login(viewer)
+    assert reverse("admin:index") not in client.get(reverse("initiatives:plan_list")).content.decode()
+    client.force_login(dx_user)
+    assert reverse("admin:index") in client.get(reverse("initiatives:plan_list")).content.decode()
