@@ -20,10 +20,8 @@ class PlanYearForm(PortalAdminForm):
         data = super().clean()
         if self.has_changed():
             measure_id = data["measure"].pk if data.get("measure") else self.instance.measure_id
-            years = {data.get("fiscal_year"), self.initial.get("fiscal_year")} - {None}
-            for year in sorted(years):
-                if workflow.year_is_locked(measure_id, year):
-                    raise workflow.year_locked_error(year)
+            was = (self.initial.get("measure", self.instance.measure_id), self.initial.get("fiscal_year"))
+            workflow.check_years_open({(measure_id, data.get("fiscal_year")), was})
         return data
 
 
@@ -67,7 +65,7 @@ class PlanYearAdmin(HistoryAdmin):
     search_fields = ["measure__name", "measure__code"]
 
     def _open(self, obj):
-        return obj is None or not workflow.year_is_locked(obj.measure_id, obj.fiscal_year)
+        return obj is None or not workflow.locked_years([obj.measure_id], [obj.fiscal_year])
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._open(obj)

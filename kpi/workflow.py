@@ -53,8 +53,12 @@ def locked_years(measure_ids, years=None):
     return set(rows.values_list("measure_id", "fiscal_year"))
 
 
-def year_is_locked(measure_id, year):
-    return bool(measure_id) and (measure_id, year) in locked_years([measure_id], [year])
+def check_years_open(places):
+    """Raise the locked-year error if any (measure id, year) of ``places`` is locked."""
+    places = {(m, y) for m, y in places if m is not None and y is not None}
+    locked = locked_years({m for m, _ in places}, {y for _, y in places}) & places if places else set()
+    if locked:
+        raise year_locked_error(min(year for _, year in locked))
 
 
 def year_locked_error(year):
@@ -70,13 +74,11 @@ def year_locked_error(year):
 
 
 def _check_plan_row_open(row):
-    """A target or cost row may change only while neither its old nor its new year is locked."""
-    years = {row.fiscal_year}
+    """A target or cost row may change only while neither where it was nor where it goes is a locked year."""
+    places = {(row.measure_id, row.fiscal_year)}
     if row.pk:
-        years.add(type(row).objects.filter(pk=row.pk).values_list("fiscal_year", flat=True).get())
-    for year in sorted(years):
-        if year_is_locked(row.measure_id, year):
-            raise year_locked_error(year)
+        places.add(type(row).objects.filter(pk=row.pk).values_list("measure_id", "fiscal_year").get())
+    check_years_open(places)
 
 
 def _require(user, perm, obj=None):

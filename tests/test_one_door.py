@@ -350,3 +350,13 @@ def test_admin_link_follows_the_role(client, dx_user, viewer):
     assert reverse("admin:index") not in client.get(reverse("initiatives:plan_list")).content.decode()
     client.force_login(dx_user)
     assert reverse("admin:index") in client.get(reverse("initiatives:plan_list")).content.decode()
+
+
+def test_admin_cannot_move_a_target_into_a_locked_year(as_, measure, locked):
+    open_target = KpiTarget.objects.get(measure=measure, fiscal_year=OPEN_YEAR)
+    url = reverse("admin:kpi_kpitarget_change", args=[open_target.pk])
+    response = as_("dx").post(url, {"measure": measure.pk, "fiscal_year": LOCKED_YEAR, "value": "1", "_save": "1"})
+    assert response.status_code == 200
+    assert "R6（2024）年度 は承認済みのため、目標・経費を変更できません" in response.content.decode()
+    open_target.refresh_from_db()
+    assert open_target.fiscal_year == OPEN_YEAR
