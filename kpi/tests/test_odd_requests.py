@@ -55,3 +55,22 @@ def test_measure_page_shows_an_approved_year_whose_approver_was_deleted(client, 
     assert response.status_code == 200
     html = response.content.decode()
     assert "承認者のアカウントは削除されています" in html and "承認済み（ロック）" in html
+
+
+@pytest.mark.parametrize("step", ["approve", "return", "reopen"])
+def test_oversized_seen_version_is_refused_not_a_500(client, dx_user, measure, step):
+    record = MeasureYear.objects.create(measure=measure, fiscal_year=2025, kpi_actual=1, status="submitted")
+    client.force_login(dx_user)
+    url = reverse(f"kpi:{step}", args=[measure.plan.code, measure.code, 2025])
+    response = client.post(url, {"seen_version": "9" * 25, "comment": "理由"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.status, record.version) == ("submitted", 1)
+
+
+def test_oversized_seen_version_on_the_entry_form_is_a_form_error(client, staff_user, measure):
+    client.force_login(staff_user)
+    url = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, 2025])
+    response = client.post(url, {"seen_version": "9" * 25, "kpi_actual": "1"})
+    assert response.status_code == 200
+    assert not MeasureYear.objects.exists()
