@@ -3,6 +3,18 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# The groups earlier versions keyed roles by, by name; their members keep their role.
+LEGACY_GROUPS = {"dx_office": "DX推進部門", "department": "担当課", "viewer": "所属長"}
+
+
+def bind_legacy_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    RoleGroup = apps.get_model("initiatives", "RoleGroup")
+    for role, name in LEGACY_GROUPS.items():
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            RoleGroup.objects.create(role=role, group=group)
+
 
 class Migration(migrations.Migration):
 
@@ -24,4 +36,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '役割',
             },
         ),
+        migrations.RunPython(bind_legacy_groups, migrations.RunPython.noop),
     ]
