@@ -1,7 +1,7 @@
 from django.core.exceptions import PermissionDenied
 from django.utils.cache import add_never_cache_headers
 
-from .permissions import can_view
+from .permissions import VIEW
 
 NO_ROLE = "このアカウントには役割（DX推進部門・担当課・所属長）が設定されていません。管理者に連絡してください。"
 
@@ -29,7 +29,7 @@ class RoleRequiredMiddleware:
         open_view = not getattr(view_func, "login_required", True) or not getattr(view_func, "role_required", True)
         if open_view or request.resolver_match.app_name == "admin":
             return None
-        if request.user.is_authenticated and not can_view(request.user):
+        if request.user.is_authenticated and not request.user.has_perm(VIEW):
             raise PermissionDenied(NO_ROLE)
         return None
 

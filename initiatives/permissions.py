@@ -89,22 +89,6 @@ def register_admin_perms(app_config, never=()):
             rules.set_perm(name, rules.always_deny if name in never else is_dx_office)
 
 
-def can_view(user):
-    return user.has_perm(VIEW)
-
-
-def can_enter(user, measure):
-    return user.has_perm(ENTER_MEASURE, measure)
-
-
-def can_enter_department(user, department):
-    return user.has_perm(ENTER_DEPARTMENT, department)
-
-
-def can_approve(user):
-    return user.has_perm(APPROVE)
-
-
 def require(allowed):
     if not allowed:
         raise PermissionDenied("この操作を行う権限がありません。")

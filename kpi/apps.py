@@ -10,7 +10,7 @@ class KpiConfig(AppConfig):
         from initiatives.db import install_after_migrate, year_in_plan
         from initiatives.permissions import register_admin_perms
 
-        from .db import plan_row_lock, record_lock
+        from .db import bar_status_lock, plan_row_lock, record_lock
         from .models import KpiTarget, MeasureYear
 
         # Records are written only through kpi.workflow: the admin shows them read-only.
@@ -23,5 +23,6 @@ class KpiConfig(AppConfig):
                 year_in_plan("measure_year_year_in_plan", MeasureYear, "measure", "fiscal_year"),
                 plan_row_lock("kpi_target_lock", KpiTarget),
                 record_lock(vendor),
+                bar_status_lock(),
             ],
         )

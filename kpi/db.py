@@ -6,7 +6,7 @@ that forgot the door. Reopening (status approved → draft) stays possible: it i
 
 from initiatives.db import Trigger, distinct
 
-from .models import MeasureYear
+from .models import BarStatus, MeasureYear
 
 LOCKED = "measure-year is approved (locked)"
 
@@ -35,7 +35,8 @@ def plan_row_lock(name, model):
 
 
 def record_lock(vendor):
-    """An approved record keeps its figures and stays; only its workflow columns may change (reopen)."""
+    """An approved record keeps its figures and stays; only its workflow columns may change (reopen),
+    and reopening changes nothing else in the same write."""
     approved = f"'{MeasureYear.Status.APPROVED}'"
     columns = [MeasureYear._meta.get_field(f).column for f in ("measure", "fiscal_year", *MeasureYear.ENTRY_FIELDS)]
     changed = " OR ".join(distinct(f"OLD.{c}", f"NEW.{c}", vendor) for c in columns)
@@ -43,8 +44,31 @@ def record_lock(vendor):
         "measure_year_lock",
         MeasureYear,
         {
-            "UPDATE": f"(OLD.status = {approved} AND NEW.status = {approved} AND ({changed}))",
+            "UPDATE": f"(OLD.status = {approved} AND ({changed}))",
             "DELETE": f"OLD.status = {approved}",
+        },
+        LOCKED,
+    )
+
+
+def bar_status_lock():
+    """The schedule progress reported in an approved record stays as approved."""
+    table = MeasureYear._meta.db_table
+    column = BarStatus._meta.get_field("measure_year").column
+
+    def approved(row):
+        return (
+            f"EXISTS (SELECT 1 FROM {table} y WHERE y.id = {row}.{column} "
+            f"AND y.status = '{MeasureYear.Status.APPROVED}')"
+        )
+
+    return Trigger(
+        "bar_status_lock",
+        BarStatus,
+        {
+            "INSERT": approved("NEW"),
+            "UPDATE": f"({approved('OLD')} OR {approved('NEW')})",
+            "DELETE": approved("OLD"),
         },
         LOCKED,
     )

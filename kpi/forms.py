@@ -9,6 +9,16 @@ from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField, Refus
 from .models import BarStatus, MeasureYear
 
 
+def seen_version_field(**kwargs):
+    """The version of a record as the page showed it (kpi.workflow refuses a save from another version)."""
+    return forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={"invalid": _("画面の情報が正しくありません。画面を開き直してください。")},
+        **kwargs,
+    )
+
+
 class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
     """Actuals (D), self-evaluation (C) and 改善方針 (A) of one measure in one year.
 
@@ -16,7 +26,7 @@ class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
     after someone else's is refused instead of overwriting it.
     """
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    seen_version = seen_version_field()
 
     class Meta:
         model = MeasureYear
@@ -168,7 +178,7 @@ class GridRowForm(MeasureYearForm):
 
 class CommentForm(RefuseControlCharacters, forms.Form):
     comment = forms.CharField(label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    seen_version = seen_version_field()
 
 
 class BaseGridFormSet(BaseModelFormSet):
@@ -221,18 +231,17 @@ class BulkApproveForm(forms.Form):
     )
 
     def __init__(self, data, submitted):
-        super().__init__({"records": data.getlist("record")})
+        super().__init__({"records": data.getlist("record"), **{k: v for k, v in data.items() if k != "record"}})
         self.submitted = submitted  # the plan-year's submitted records (a queryset)
-        self.fields["records"].choices = [(str(pk), pk) for pk in submitted.values_list("pk", flat=True)]
-        self.versions = {pk: data.get(f"version-{pk}", "") for pk, _ in self.fields["records"].choices}
+        pks = list(submitted.values_list("pk", flat=True))
+        self.fields["records"].choices = [(str(pk), pk) for pk in pks]
+        for pk in pks:
+            self.fields[f"version-{pk}"] = seen_version_field(required=False)
 
     def clean_records(self):
         return list(self.submitted.filter(pk__in=[int(pk) for pk in self.cleaned_data["records"]]))
 
     def seen_versions(self):
-        """{record id: version seen}; a missing or malformed version counts as stale (-1)."""
-        versions = {}
-        for record in self.cleaned_data["records"]:
-            seen = self.versions[str(record.pk)]
-            versions[record.pk] = int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 10 else -1
-        return versions
+        """{record id: version seen}; a record shown without its version counts as stale (-1)."""
+        versions = {r.pk: self.cleaned_data.get(f"version-{r.pk}") for r in self.cleaned_data["records"]}
+        return {pk: -1 if seen is None else seen for pk, seen in versions.items()}

@@ -364,8 +364,9 @@ class BarStatus(models.Model):
     measure_year = models.ForeignKey(
         MeasureYear, models.CASCADE, related_name="bar_statuses", verbose_name=_("年度実績")
     )
+    # PROTECT: a schedule bar with reported progress cannot be deleted (clear the progress first).
     bar = models.ForeignKey(
-        "initiatives.ScheduleBar", models.CASCADE, related_name="statuses", verbose_name=_("スケジュール")
+        "initiatives.ScheduleBar", models.PROTECT, related_name="statuses", verbose_name=_("スケジュール")
     )
     state = models.CharField(_("進捗"), max_length=12, choices=State)
 

@@ -49,7 +49,7 @@ def _back(record):
 
 def measure_year_edit(request, plan_code, code, year):
     measure, record = _measure_year(plan_code, code, year)
-    permissions.require(permissions.can_enter(request.user, measure))
+    permissions.require(request.user.has_perm(permissions.ENTER_MEASURE, measure))
     bars = [b for b in measure.schedule_bars.all() if b.covers(year)]
     target = measure.kpi_targets.filter(fiscal_year=year).first()
     form = MeasureYearForm(request.POST or None, instance=record, bars=bars, target=target)
@@ -78,7 +78,7 @@ def measure_year_edit(request, plan_code, code, year):
 
 def _workflow_step(request, plan_code, code, year, step, needs_comment):
     measure, record = _measure_year(plan_code, code, year)
-    permissions.require(permissions.can_approve(request.user))
+    permissions.require(request.user.has_perm(permissions.APPROVE))
     form = CommentForm(request.POST)
     if not needs_comment:
         form.fields["comment"].required = False
@@ -119,7 +119,7 @@ def reopen(request, plan_code, code, year):
 def pdca(request, plan_code, year):
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
-    can_approve = permissions.can_approve(request.user)
+    can_approve = request.user.has_perm(permissions.APPROVE)
     facts = facts_module.measure_facts(plan, [year], Measure.objects.filter(plan=plan))
     by_measure = {f.measure_id: f for f in facts}
     context = {
@@ -133,7 +133,7 @@ def pdca(request, plan_code, year):
         "departments": [
             d
             for d in Department.objects.filter(measures__plan=plan).distinct().order_by("code")
-            if permissions.can_enter_department(request.user, d)
+            if request.user.has_perm(permissions.ENTER_DEPARTMENT, d)
         ],
     }
     return render(request, "kpi/pdca.html", context)
@@ -143,7 +143,7 @@ def pdca(request, plan_code, year):
 def bulk_approve(request, plan_code, year):
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
-    permissions.require(permissions.can_approve(request.user))
+    permissions.require(request.user.has_perm(permissions.APPROVE))
     submitted = MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year, status=MeasureYear.Status.SUBMITTED)
     form = BulkApproveForm(request.POST, submitted.order_by("pk"))
     if not form.is_valid():
@@ -172,7 +172,7 @@ def department_grid(request, plan_code, year, department_code):
     )
     if not measures:
         raise Http404("この課が担当する施策はありません。")
-    permissions.require(all(permissions.can_enter(request.user, m) for m in measures))
+    permissions.require(request.user.has_perm(permissions.ENTER_DEPARTMENT, department))
     existing = {r.measure_id: r for r in MeasureYear.objects.filter(measure__in=measures, fiscal_year=year)}
     records = []
     for measure in measures:

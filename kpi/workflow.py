@@ -74,10 +74,16 @@ def year_locked_error(year):
 
 
 def _check_plan_row_open(row):
-    """A target or cost row may change only while neither where it was nor where it goes is a locked year."""
+    """A target or cost row may change only while neither where it was nor where it goes is a locked year.
+
+    The measure-years involved are locked (SELECT … FOR UPDATE where the database has it) until the
+    transaction ends, so an approval cannot slip in between this check and the write.
+    """
     places = {(row.measure_id, row.fiscal_year)}
     if row.pk:
-        places.add(type(row).objects.filter(pk=row.pk).values_list("measure_id", "fiscal_year").get())
+        places.update(type(row).objects.filter(pk=row.pk).values_list("measure_id", "fiscal_year"))
+    records = MeasureYear.objects.select_for_update().filter(measure_id__in={m for m, _ in places})
+    list(records.filter(fiscal_year__in={y for _, y in places}).values_list("pk"))
     check_years_open(places)
 
 
@@ -86,14 +92,25 @@ def _require(user, perm, obj=None):
         raise NotAllowed()
 
 
-@transaction.atomic
-def save_plan_row(row, user=None, reason=""):
-    """Save a year's KPI target or planned cost unless its year is locked (ValidationError if so).
+class _Server:
+    """Who writes when nobody signs in: the plan-file loader, run by an operator on the server."""
 
-    ``user`` None: the plan-file loader, run by an operator on the server.
-    """
-    if user is not None:
+    def __repr__(self):
+        return "SERVER"
+
+
+SERVER = _Server()
+
+
+def _require_admin(user):
+    if user is not SERVER:
         _require(user, ADMIN)
+
+
+@transaction.atomic
+def save_plan_row(row, user, reason=""):
+    """Save a year's KPI target or planned cost unless its year is locked (ValidationError if so)."""
+    _require_admin(user)
     _check_plan_row_open(row)
     row._change_reason = reason
     row.save()
@@ -101,9 +118,8 @@ def save_plan_row(row, user=None, reason=""):
 
 
 @transaction.atomic
-def delete_plan_row(row, user=None, reason=""):
-    if user is not None:
-        _require(user, ADMIN)
+def delete_plan_row(row, user, reason=""):
+    _require_admin(user)
     _check_plan_row_open(row)
     row._change_reason = reason
     row.delete()
@@ -113,7 +129,11 @@ def delete_plan_row(row, user=None, reason=""):
 
 
 def _write(record, seen_version, reason):
-    """Insert or update `record` only if nobody saved it since `seen_version`."""
+    """Insert or update `record` only if it is still as the user saw it.
+
+    ``record`` was read in this request at ``record.version``: the user must have seen that very
+    version, and nobody may have saved it since it was read (the claim below), or the save is refused.
+    """
     record._change_reason = reason
     if record.pk is None:
         if seen_version != 0:
@@ -125,10 +145,12 @@ def _write(record, seen_version, reason):
         except IntegrityError as error:  # someone created the same measure-year meanwhile
             raise Conflict() from error
         return record
-    claimed = MeasureYear.objects.filter(pk=record.pk, version=seen_version).update(version=seen_version + 1)
+    if seen_version != record.version:
+        raise Conflict()
+    claimed = MeasureYear.objects.filter(pk=record.pk, version=record.version).update(version=record.version + 1)
     if not claimed:
         raise Conflict()
-    record.version = seen_version + 1
+    record.version += 1
     record.save()
     return record
 
@@ -169,15 +191,21 @@ def save_record(record, user, seen_version, bar_states=None, submit=False, reaso
     _require(user, ENTER_MEASURE, record.measure)
     if record.is_locked:
         raise Locked()
-    record.is_sample = sample
     if submit:
         _check_submittable(record)
+    before = (record.status, record.submitted_at, record.is_sample)
+    record.is_sample = sample
+    if submit:
         record.status = Status.SUBMITTED
         record.submitted_at = timezone.now()
     elif record.awaits_approval:
         # A change after submitting must be submitted again: approval never covers unseen figures.
         record.status = Status.DRAFT
-    _write(record, seen_version, reason or ("提出" if submit else "入力"))
+    try:
+        _write(record, seen_version, reason or ("提出" if submit else "入力"))
+    except WorkflowError:
+        record.status, record.submitted_at, record.is_sample = before  # the page shows what is stored
+        raise
     _save_bar_states(record, bar_states or {})
     return record
 

@@ -266,7 +266,7 @@ class _Loader:
             # A year's target or cost is written through the workflow's door, like every other path.
             # The loader runs on the server (no user; the measure page leaves such rows out of its
             # history); no year of a plan being created can be locked yet.
-            return workflow.save_plan_row(obj)
+            return workflow.save_plan_row(obj, workflow.SERVER)
         obj.save()
         return obj
 

@@ -19,7 +19,7 @@ def measure_detail(request, plan_code, code):
         "schedule": schedule,
         "charts": measure_page.chart_data(measure, years, schedule),
         "history": measure_page.measure_history(measure),
-        "can_enter": permissions.can_enter(request.user, measure),
-        "can_approve": permissions.can_approve(request.user),
+        "can_enter": request.user.has_perm(permissions.ENTER_MEASURE, measure),
+        "can_approve": request.user.has_perm(permissions.APPROVE),
     }
-    return render(request, "initiatives/measure_detail.html", context)
+    return render(request, "ohnojo_dx/measure_detail.html", context)

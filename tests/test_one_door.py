@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from budget.models import PlannedCost
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
-from initiatives.models import Measure
+from initiatives.models import Measure, ScheduleBar
 from initiatives.roles import Role
-from kpi.models import KpiTarget, MeasureYear
+from kpi.models import BarStatus, KpiTarget, MeasureYear
 from ohnojo_dx.plan_loader import PlanImportError, import_plan
 
 pytestmark = pytest.mark.django_db
@@ -34,17 +34,21 @@ def measure(plan, department):
 
 @pytest.fixture
 def locked(measure, dx_user):
-    """R6 approved: the record, its KPI target and its planned cost are frozen."""
-    return MeasureYear.objects.create(
+    """R6 approved: the record, its schedule progress, its KPI target and its planned cost are frozen."""
+    record = MeasureYear.objects.create(
         measure=measure,
         fiscal_year=LOCKED_YEAR,
         kpi_actual=70,
         actual_cost=100,
         work_done="講座を実施",
-        status=MeasureYear.Status.APPROVED,
-        approved_by=dx_user,
+        status=MeasureYear.Status.DRAFT,
         version=3,
     )
+    BarStatus.objects.create(measure_year=record, bar=measure.schedule_bars.first(), state=BarStatus.State.DONE)
+    # approved last: the database refuses progress added to an approved record
+    MeasureYear.objects.filter(pk=record.pk).update(status=MeasureYear.Status.APPROVED, approved_by=dx_user)
+    record.refresh_from_db()
+    return record
 
 
 @pytest.fixture
@@ -56,9 +60,12 @@ def submitted(measure):
 
 
 def snapshot(measure):
-    """Everything the paths could change: the records, targets and costs of the measure, field by field."""
+    """Everything the paths could change: the measure's records, their schedule progress, its schedule,
+    targets and costs, field by field."""
     return (
         list(MeasureYear.objects.filter(measure=measure).order_by("fiscal_year").values()),
+        list(BarStatus.objects.filter(measure_year__measure=measure).order_by("pk").values()),
+        list(ScheduleBar.objects.filter(measure=measure).order_by("pk").values()),
         list(KpiTarget.objects.filter(measure=measure).order_by("fiscal_year").values()),
         list(PlannedCost.objects.filter(measure=measure).order_by("fiscal_year").values()),
     )
@@ -160,20 +167,29 @@ def plan_file(client, measure, record, seen):
         import_plan(plan_data())
 
 
-def orm(model, operation):
+def orm(model, operation, **change):
     """Writes that skip every form and the workflow: the database itself refuses them."""
 
     def run(client, measure, record, seen):
-        rows = model.objects.filter(measure=measure, fiscal_year=record.fiscal_year)
+        if model is BarStatus:
+            rows = BarStatus.objects.filter(measure_year=record)
+        else:
+            rows = model.objects.filter(measure=measure, fiscal_year=record.fiscal_year)
         with pytest.raises(IntegrityError), transaction.atomic():
             if operation == "delete":
                 rows.delete()
+            elif operation == "insert":
+                BarStatus.objects.create(measure_year=record, bar=measure.schedule_bars.last(), state="done")
             else:
-                rows.update(
-                    **{"kpi_actual" if model is MeasureYear else "amount" if model is PlannedCost else "value": 1}
-                )
+                rows.update(**change)
 
     return run
+
+
+def admin_bar_delete(client, measure, record, seen):
+    """Deleting a schedule bar would take the approved year's progress with it."""
+    bar = measure.schedule_bars.first()
+    return client.post(reverse("admin:initiatives_schedulebar_delete", args=[bar.pk]), {"post": "yes"})
 
 
 # (name, path, who may otherwise use it, applies to a locked year, applies to a stale version)
@@ -195,11 +211,16 @@ WRITE_PATHS = [
     ("admin cost history", admin_row(PlannedCost, "history"), "dx", True, False),
     ("admin measure page", admin_measure_inlines, "dx", True, False),
     ("import_plan", plan_file, "dx", True, False),
-    ("ORM record update", orm(MeasureYear, "update"), "dx", True, False),
+    ("admin schedule bar delete", admin_bar_delete, "dx", True, False),
+    ("ORM record update", orm(MeasureYear, "update", kpi_actual=1), "dx", True, False),
+    ("ORM record unlock and update", orm(MeasureYear, "update", status="draft", kpi_actual=1), "dx", True, False),
     ("ORM record delete", orm(MeasureYear, "delete"), "dx", True, False),
-    ("ORM target update", orm(KpiTarget, "update"), "dx", True, False),
+    ("ORM progress insert", orm(BarStatus, "insert"), "dx", True, False),
+    ("ORM progress update", orm(BarStatus, "update", state="delayed"), "dx", True, False),
+    ("ORM progress delete", orm(BarStatus, "delete"), "dx", True, False),
+    ("ORM target update", orm(KpiTarget, "update", value=1), "dx", True, False),
     ("ORM target delete", orm(KpiTarget, "delete"), "dx", True, False),
-    ("ORM cost update", orm(PlannedCost, "update"), "dx", True, False),
+    ("ORM cost update", orm(PlannedCost, "update", amount=1), "dx", True, False),
     ("ORM cost delete", orm(PlannedCost, "delete"), "dx", True, False),
 ]
 
@@ -226,13 +247,14 @@ def test_every_write_path_is_refused_on_a_locked_year(as_, measure, locked, name
     assert locked.is_locked and locked.approved_by is not None
 
 
+@pytest.mark.parametrize("off", [-1, +1], ids=["seen an older version", "claims a newer version"])
 @pytest.mark.parametrize(
     "name, path, who", [(n, p, w) for n, p, w, _, on_stale in WRITE_PATHS if on_stale], ids=lambda v: v
 )
-def test_every_write_path_is_refused_on_a_stale_version(as_, measure, submitted, locked, name, path, who):
+def test_every_write_path_is_refused_on_a_stale_version(as_, measure, submitted, locked, name, path, who, off):
     record = locked if name == "reopen" else submitted
     before = snapshot(measure)
-    response = path(as_(who), measure, record, record.version - 1)
+    response = path(as_(who), measure, record, record.version + off)
     assert snapshot(measure) == before, name
     assert response.status_code in (200, 302)
     follow = response.content.decode() if response.status_code == 200 else ""
@@ -360,3 +382,47 @@ def test_admin_cannot_move_a_target_into_a_locked_year(as_, measure, locked):
     assert "R6（2024）年度 は承認済みのため、目標・経費を変更できません" in response.content.decode()
     open_target.refresh_from_db()
     assert open_target.fiscal_year == OPEN_YEAR
+
+
+def test_a_copy_read_before_another_save_never_overwrites_it(measure, submitted, dx_user, staff_user):
+    """Two requests read the same record; the second to write is refused even if it posts the newer version."""
+    from kpi import workflow
+
+    departments_copy = MeasureYear.objects.get(pk=submitted.pk)
+    approvers_copy = MeasureYear.objects.get(pk=submitted.pk)
+    workflow.approve(approvers_copy, dx_user, approvers_copy.version)  # commits first: locked at version 3
+    departments_copy.kpi_actual = 99
+    with pytest.raises(workflow.Conflict):
+        workflow.save_record(departments_copy, staff_user, seen_version=3)
+    submitted.refresh_from_db()
+    assert (submitted.status, submitted.kpi_actual, submitted.version) == ("approved", 60, 3)
+
+
+def test_an_approval_read_before_a_resubmission_never_approves_the_old_figures(measure, submitted, dx_user, staff_user):
+    from kpi import workflow
+
+    approvers_copy = MeasureYear.objects.get(pk=submitted.pk)
+    departments_copy = MeasureYear.objects.get(pk=submitted.pk)
+    departments_copy.kpi_actual = 10
+    workflow.save_record(departments_copy, staff_user, departments_copy.version, submit=True)  # version 3
+    with pytest.raises(workflow.Conflict):
+        workflow.approve(approvers_copy, dx_user, seen_version=3)
+    submitted.refresh_from_db()
+    assert (submitted.status, submitted.kpi_actual) == ("submitted", 10)
+
+
+def test_the_plan_file_loader_writes_targets_and_costs_through_the_door(monkeypatch):
+    from kpi import workflow
+
+    calls = []
+    real = workflow.save_plan_row
+    monkeypatch.setattr(workflow, "save_plan_row", lambda row, user, reason="": calls.append(row) or real(row, user))
+    data = plan_data()
+    data["plan"]["code"] = "second-copy"
+    import_plan(data)
+    assert (
+        len(calls)
+        == KpiTarget.objects.filter(measure__plan__code="second-copy").count()
+        + PlannedCost.objects.filter(measure__plan__code="second-copy").count()
+    )
+    assert len(calls) == 240  # 30 measures × 4 years × (KPI target, LCC)

@@ -242,14 +242,14 @@ def test_targets_and_costs_of_an_approved_year_are_frozen(plan, measure):
     target = measure.kpi_targets.get(fiscal_year=YEAR)
     target.value = 50
     with pytest.raises(ValidationError, match="承認済み"):
-        workflow.save_plan_row(target)
+        workflow.save_plan_row(target, workflow.SERVER)
     cost = measure.planned_costs.get(fiscal_year=YEAR)
     cost.amount = 1
     with pytest.raises(ValidationError, match="承認済み"):
-        workflow.save_plan_row(cost)
+        workflow.save_plan_row(cost, workflow.SERVER)
     open_year = measure.kpi_targets.get(fiscal_year=YEAR - 1)
     open_year.value = 1
-    workflow.save_plan_row(open_year)  # an open year can still be corrected
+    workflow.save_plan_row(open_year, workflow.SERVER)  # an open year can still be corrected
     assert measure.kpi_targets.get(fiscal_year=YEAR - 1).value == 1
 
 
