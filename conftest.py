@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import sync_playwright
 
 from initiatives.models import Department, Plan
 from initiatives.roles import Role, role_group, setup_roles
@@ -135,3 +136,46 @@ def grid_data(rows):
         data[f"grid-{index}-row_measure"] = str(measure.pk)
         data.update({f"grid-{index}-{name}": value for name, value in fields.items()})
     return data
+
+
+# --- Browser tests: Debian's chromium through Playwright, one browser for the whole run -------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh page that records console errors and any request leaving this machine."""
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="ja-JP")
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
+    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+
+    def check_host(request):
+        host = request.url.split("/")[2].split(":")[0] if "://" in request.url else ""
+        if request.url.startswith(("http:", "https:")) and host not in LOCAL_HOSTS:
+            page.problems.append(f"outside request: {request.url}")
+
+    page.on("request", check_host)
+    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
+    yield page
+    context.close()

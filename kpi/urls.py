@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_transfer
 
 app_name = "kpi"
 measure_year = "plans/<slug:plan_code>/measures/<slug:code>/years/<int:year>/"
@@ -14,4 +14,7 @@ urlpatterns = [
     path(plan_year + "pdca/", views.pdca, name="pdca"),
     path(plan_year + "approve/", views.bulk_approve, name="bulk_approve"),
     path(plan_year + "departments/<slug:department_code>/", views.department_grid, name="department_grid"),
+    path(plan_year + "actuals/", views_transfer.actuals, name="actuals"),
+    path(plan_year + "actuals/download/", views_transfer.actuals_download, name="actuals_download"),
+    path(plan_year + "actuals/confirm/", views_transfer.actuals_confirm, name="actuals_confirm"),
 ]

@@ -9,6 +9,14 @@ class PortalConfig(AppConfig):
     name = "ohnojo_dx"
     verbose_name = "計画進捗ポータル"
 
+    def ready(self):
+        from django.apps import apps
+
+        from initiatives.permissions import register_admin_perms
+
+        # API tokens (rest_framework.authtoken) are issued and revoked by the DX推進部門 in the admin.
+        register_admin_perms(apps.get_app_config("authtoken"))
+
 
 class PortalAdminConfig(AdminConfig):
     default_site = "ohnojo_dx.admin_site.PortalAdminSite"

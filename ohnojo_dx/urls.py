@@ -6,7 +6,7 @@ from initiatives import views as initiative_views
 from initiatives.middleware import role_not_required
 from kpi import views as kpi_views
 
-from . import views
+from . import views, views_plan_import
 
 urlpatterns = [
     path("", kpi_views.dashboard, name="home"),
@@ -14,8 +14,14 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("ohnojo_dx.api.urls")),
     path("", include("initiatives.urls")),
     path("plans/<slug:plan_code>/measures/<slug:code>/", views.measure_detail, name="measure_detail"),
+    path("plans/<slug:plan_code>/plan.xlsx", views_plan_import.plan_workbook, name="plan_workbook"),
+    path("plans/<slug:plan_code>/plan.json", views_plan_import.plan_file, name="plan_file"),
+    path("plan-import/", views_plan_import.plan_import, name="plan_import"),
+    path("plan-import/confirm/", views_plan_import.plan_import_confirm, name="plan_import_confirm"),
+    path("plan-import/template.xlsx", views_plan_import.plan_workbook_template, name="plan_workbook_template"),
     path("", include("kpi.urls")),
     path("", include("budget.urls")),
 ]

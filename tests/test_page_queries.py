@@ -82,9 +82,12 @@ def test_every_page_is_listed():
     from initiatives.tests.test_pages import ALL_ROUTES
 
     pinned_elsewhere = {"home", "kpi:measure_list", "budget:report", "kpi:department_grid"}
+    pinned_elsewhere |= {"kpi:actuals", "kpi:actuals_download"}  # kpi/tests/test_actuals_workbook.py
+    pinned_elsewhere |= {"plan_workbook", "plan_file", "plan_workbook_template", "plan_import"}  # test_plan_workbook
     here = {"initiatives:plan_list", "initiatives:plan_detail", "measure_detail", "kpi:measure_year_edit"}
     here |= {"kpi:pdca", "budget:budget_table", "budget:budget_table_xlsx", "budget:reports"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
+    not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages
 
 

@@ -15,9 +15,17 @@ pytestmark = pytest.mark.django_db
 PLAN_APPS = ("initiatives", "kpi", "budget")
 
 PUBLIC = {"login", "healthz"}
-POST_ONLY = {"logout", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
+POST_ONLY = {
+    "logout",
+    "kpi:approve",
+    "kpi:return",
+    "kpi:reopen",
+    "kpi:bulk_approve",
+    "kpi:actuals_confirm",
+    "plan_import_confirm",
+}
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
-ENTRY = {"kpi:measure_year_edit", "kpi:department_grid"}
+ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
 
 
 def named_routes(patterns=None, namespace=""):
