@@ -17,43 +17,24 @@ import platform
 import re
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from portal_setup import ROOT, start_django  # noqa: E402 (bench/ is the script's folder)
+
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "20000"))
 YEAR = 2025
 GOAL_SECONDS, GOAL_MB = 20, 500
 
-tmp = tempfile.mkdtemp(prefix="ohnojo-import-bench-")
-# Never the portal's own DATABASE_URL: the benchmark fills its database with synthetic measures.
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ohnojo_dx.settings")
-os.environ.setdefault("SECURE_COOKIES", "0")
-os.environ["AXES_ENABLED"] = "0"
-
-import warnings  # noqa: E402
-
-import django  # noqa: E402
-
-warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collectstatic for a benchmark
-
-django.setup()
+start_django("ohnojo-import-bench-")
 
 import openpyxl  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-settings.ALLOWED_HOSTS = ["*"]
-settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 SECTION = "## 実績の取込（bench/import_speed.py）"
 
 
