@@ -4,7 +4,7 @@ Run by `make bench` after bench/run.py (or alone). It builds its own SQLite data
 folder (or uses BENCH_DATABASE_URL): one plan-year with BENCH_IMPORT_ROWS measures (20,000), half of
 them with records already. Then, through the Django test client as the DX推進部門: download the
 all-departments workbook, fill in every row with openpyxl (not timed), upload it (the preview: every
-row changes) and confirm it (every row written through kpi.workflow.save_rows, history "取込").
+row changes) and confirm it (every row written through kpi.workflow.save_many, history "取込").
 Times are wall-clock server time of one run each; peak memory is measured with tracemalloc in a
 second, separate round (tracemalloc slows Python down, so it is never on while timing). Writes its
 section at the end of docs/benchmark.md (replacing an earlier one) and prints the figures.
@@ -210,7 +210,7 @@ def write_report(results, checks):
         f"`make bench` で bench/run.py の後に実行します。個別施策 {results['rows']:,} 件の1年度分"
         "（半数は実績入力済み）を一時DBに作り、DX推進部門として全課のブックをダウンロードし、"
         "openpyxl で全行の KPI実績・決算額・実施内容を書き換えてアップロード（確認画面）し、確定します。"
-        "確定は1行ずつ kpi.workflow.save_rows を通ります（権限・ロック・版・履歴「取込」、全行か無か）。"
+        "確定は kpi.workflow.save_many を通ります（権限・ロック・版・履歴「取込」、全行か無か）。"
         "時間は1回の実測（サーバー側、Django テストクライアント経由）、メモリは別の回に tracemalloc で測ります。",
         "",
         f"- 実行日: {time.strftime('%Y-%m-%d')}　Python {platform.python_version()}　DB: {results['database']}"
@@ -225,11 +225,11 @@ def write_report(results, checks):
         *(f"| {name} | {'達成' if ok else '未達'} |" for name, ok in checks.items()),
         "",
         "確認画面は、ブックの読み込み（openpyxl の read-only、1セルずつ）と、変更のある行ごとの"
-        " MeasureYearForm の検査です（変更のない行はフォームを作らずに飛ばします）。"
-        "確定は、同じ検査をもう一度行ったうえで、1行ずつ画面からの入力と同じ扉（kpi.workflow.save_record）を通ります："
-        "版を確かめる UPDATE、保存の UPDATE、django-simple-history の履歴の INSERT。時間の大半はこの1行ずつの保存です。"
-        "目標を満たすには、扉そのものに複数行をまとめて書く道（版の確認を1回の UPDATE で、履歴を bulk で）を"
-        "足す必要があります（kpi/workflow.py の変更。取込の側では行っていません）。",
+        " MeasureYearForm の検査です（変更のない行はフォームを作らずに飛ばします）。検査した変更はサーバーに保存され、"
+        "確定はそれをもう一度検査せずに kpi.workflow.save_many に渡します。"
+        "save_many は1行ずつ権限・ロック・版を確かめ、"
+        "版の確保（UPDATE と SELECT）と履歴の INSERT を500行ずつ1文で、値の UPDATE を1つの文の executemany で行います"
+        "（1行ずつ save() すると1行3文、Django の bulk_update は1行約1msの CASE 式を作るため使いません）。",
         "",
     ]
     path = ROOT / "docs" / "benchmark.md"

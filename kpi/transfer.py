@@ -4,10 +4,11 @@ The columns are declared once, as a django-import-export ``Resource`` (``Actuals
 export builds the rows of the download (a ``tablib.Dataset``), and its column names are the headers
 an upload is read by. django-import-export's own import (``Resource.import_data``) is not used: it
 saves each row with ``instance.save()`` and makes its dry run by writing inside a transaction that
-it rolls back, while here every write goes through ``kpi.workflow.save_rows`` (role, lock, version,
-history "取込"; all rows or none) and the preview computes its diff without writing anything. Its
-readers are not used either: its xlsx format opens workbooks with ``data_only=True`` (a formula would
-arrive as its cached value, unseen) and its CSV format needs the encoding given, not found.
+it rolls back, while here the preview computes its diff without writing anything and the confirm
+writes the checked rows through ``kpi.workflow.save_many`` (role, lock, version, history "取込"; all
+rows or none). Its readers are not used either: its xlsx format opens workbooks with
+``data_only=True`` (a formula would arrive as its cached value, unseen) and its CSV format needs the
+encoding given, not found.
 
 Each row is checked by binding it to ``kpi.forms.MeasureYearForm`` (the entry form's rules and
 Japanese messages), after the checks only a file can need: the measure code, the year, a duplicate
@@ -19,8 +20,10 @@ unpacked size of the zip's members and their compression ratio, no DOCTYPE or EN
 (an entity bomb is refused before openpyxl parses a byte), and a row cap.
 """
 
+import copy
 import csv
 import io
+import json
 import re
 import unicodedata
 import zipfile
@@ -30,6 +33,7 @@ from decimal import Decimal
 import openpyxl
 from defusedcsv import csv as defused_csv
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.serializers.json import DjangoJSONEncoder
 from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import IntegerWidget
@@ -631,6 +635,8 @@ class RowChange:
     row: int
     measure: Measure
     cells: list  # [(column header, before, after)], as shown
+    seen: int = 0  # the record's version in the file (0: nothing saved when it was downloaded)
+    values: dict = field(default_factory=dict)  # {entry field: value to store}, as checked
 
 
 @dataclass
@@ -771,8 +777,21 @@ def _constraints_left_to_the_fields_and_the_database(exclude=None):
     return None
 
 
+class _FieldsWithSharedWidgets(dict):
+    """_RowForm's fields, copied for each row as Django copies a form's fields, but sharing their
+    widgets: a row's form is validated, never rendered, and deep-copying every widget (a Select's
+    choices, a Textarea's attributes) was a third of the time to check a row. A field's own settings
+    (label, validators, choices) are still the row's own: MeasureYearForm sets them on the copy."""
+
+    def __deepcopy__(self, memo):
+        return {name: copy.copy(field) for name, field in self.items()}
+
+
+_RowForm.base_fields = _FieldsWithSharedWidgets(_RowForm.base_fields)
+
+
 def _checked_rows(plan, year, user, table, preview):
-    """Yield (RowChange, validated form) for each row that changes a record; refusals go to
+    """Yield a RowChange for each row that changes a record; refusals go to
     ``preview.issues``, row by row. Writes nothing.
 
     Queries: the plan's measures, its records of the year and its targets of the year; none per row.
@@ -812,7 +831,8 @@ def _checked_rows(plan, year, user, table, preview):
         elif seen != (record.version if record.pk else 0):
             row.column_issue("version", workflow.Conflict())
         else:
-            yield RowChange(number, measure, cells), form
+            values = {name: getattr(form.instance, name) for name in MeasureYear.ENTRY_FIELDS}
+            yield RowChange(number, measure, cells, seen, values)
     if not preview.rows:
         preview.issues.append(Issue(None, "", "取り込む行がありません（見出しの下が空です）。"))
 
@@ -962,48 +982,65 @@ def preview_upload(plan, year, user, content, filename=""):
     try:
         table = read_table(content, filename)
         preview.kind = table.kind
-        for change, _form in _checked_rows(plan, year, user, table, preview):
-            preview.changes.append(change)  # the form is dropped: the preview keeps only what it shows
+        preview.changes.extend(_checked_rows(plan, year, user, table, preview))
     except FileRefused as refused:
         return Preview(issues=[Issue(None, "", str(refused))])
     return preview
 
 
-class _Refused(Exception):
-    """Raised inside save_rows to roll back what was written before a row was refused."""
+# --- Confirming: the checked changes, kept on the server between the preview and the confirm ---------
 
 
-def confirm_upload(plan, year, user, content, filename=""):
-    """Check the upload again against what is stored now, and write every change or nothing.
+def kept_changes(preview):
+    """The preview's changes as the confirm will write them (JSON bytes): each row's checked values,
+    the version it was checked against, and the cells shown."""
+    rows = [[c.row, c.measure.pk, c.seen, c.values, c.cells] for c in preview.changes]
+    kept = {"kind": preview.kind, "rows": preview.rows, "unchanged": preview.unchanged, "changes": rows}
+    return json.dumps(kept, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
 
-    Every write goes through kpi.workflow.save_rows (role, lock, version, history "取込"), given the
-    rows one at a time as they are checked, so memory stays flat; a refusal found on the way rolls
-    back what was written. Returns the preview: ``saved`` rows written, or its issues and nothing.
+
+def confirm_upload(plan, year, user, kept):
+    """Write the changes the preview checked and showed, all or nothing, through kpi.workflow.save_many
+    (role, lock, the version each row was checked against, history "取込").
+
+    The rows are not checked again: the version is what ties them to the stored record. A record
+    saved, approved or created by anyone since the preview, a measure moved to another department or
+    deleted: each such row is named and nothing is written. Returns the preview as shown, with
+    ``saved`` rows written or its issues.
     """
-    preview = Preview()
-    current = []
-
-    def forms(table):
-        for change, form in _checked_rows(plan, year, user, table, preview):
-            current[:] = [change]
-            preview.changes.append(change)
-            if not preview.issues:  # after a refusal, rows are still checked (all are listed), not written
-                yield form
-        if preview.issues:
-            raise _Refused()
-
+    data = json.loads(kept)
+    preview = Preview(rows=data["rows"], unchanged=data["unchanged"], kind=data["kind"])
+    measures = {m.pk: m for m in Measure.objects.filter(plan=plan)}
+    records = {r.measure_id: r for r in MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year)}
+    fields = {name: MeasureYear._meta.get_field(name) for name in MeasureYear.ENTRY_FIELDS}
+    row_of, writes = {}, []
+    for row, measure_id, seen, values, cells in data["changes"]:
+        measure = measures.get(measure_id)
+        if measure is None:
+            preview.issues.append(Issue(row, HEADERS["code"], "この施策は確認の後に計画から削除されました。"))
+            continue
+        measure.plan = plan
+        preview.changes.append(RowChange(row, measure, [tuple(c) for c in cells], seen, values))
+        record = records.get(measure_id) or MeasureYear(measure=measure, fiscal_year=year)
+        record.measure = measure
+        for name, value in values.items():
+            setattr(record, name, fields[name].to_python(value))
+        row_of[measure_id] = row
+        writes.append((record, seen))
+    if preview.issues:
+        return preview
     try:
-        table = read_table(content, filename)
-        preview.kind = table.kind
-        workflow.save_rows(forms(table), user, reason="取込")
-    except FileRefused as refused:
-        return Preview(issues=[Issue(None, "", str(refused))])
-    except _Refused:
-        return preview
-    except workflow.RowError as error:
-        column = HEADERS["version"] if isinstance(error.error, workflow.Conflict) else ""
-        column = HEADERS["status"] if isinstance(error.error, workflow.Locked) else column
-        preview.issues.append(Issue(current[0].row, column, str(error.error)))
-        return preview
-    preview.saved = len(preview.changes)
+        preview.saved = workflow.save_many(writes, user, reason="取込")
+    except workflow.RowsRefused as refused:
+        for record, error in refused.refused:
+            preview.issues.append(Issue(row_of[record.measure_id], _refused_column(error), str(error)))
+        preview.issues.sort(key=lambda issue: issue.row)
     return preview
+
+
+def _refused_column(error):
+    if isinstance(error, workflow.Conflict):
+        return HEADERS["version"]
+    if isinstance(error, workflow.Locked):
+        return HEADERS["status"]
+    return HEADERS["code"]  # not allowed: the measure is another department's now

@@ -1,9 +1,10 @@
 """The actuals workbook page: download a year's entry workbook (or CSV), upload it, preview, confirm.
 
 Each view: fetch the plan-year and ask the permission predicates → kpi.transfer reads, checks or
-writes (through kpi.workflow) → render or redirect. Between the preview and the confirm the uploaded
-file waits on the server (a file named by a random token that only this session holds, with its
-SHA-256), never in the browser: the confirm reads it again and checks it against what is stored then.
+writes (through kpi.workflow) → render or redirect. Between the preview and the confirm the checked
+changes wait on the server (a file named by a random token that only this session holds, with its
+SHA-256), never in the browser: the confirm writes them if every row is still at the version it was
+checked against.
 """
 
 import hashlib
@@ -73,9 +74,10 @@ def actuals(request, plan_code, year):
             form.add_error("file", transfer.too_large_message())
         else:
             _discard(request)  # an earlier preview of this session is replaced by this one
-            content = upload.read()
-            preview = transfer.preview_upload(plan, year, request.user, content, upload.name)
-            token = _keep(request, plan, year, content, upload.name) if preview.ok and preview.changes else None
+            preview = transfer.preview_upload(plan, year, request.user, upload.read(), upload.name)
+            token = None
+            if preview.ok and preview.changes:
+                token = _keep(request, plan, year, transfer.kept_changes(preview), upload.name)
             return _preview_page(request, plan, year, preview, upload.name, token)
     context = {
         "plan": plan,
@@ -112,7 +114,7 @@ def actuals_download(request, plan_code, year):
 
 @require_POST
 def actuals_confirm(request, plan_code, year):
-    """Write the previewed file: checked again now, saved through kpi.workflow all or nothing."""
+    """Write the previewed changes through kpi.workflow, all or nothing."""
     plan = _plan_year(plan_code, year)
     _scope(request, plan)
     kept = _take(request, plan, year, request.POST.get("token", ""))
@@ -122,8 +124,8 @@ def actuals_confirm(request, plan_code, year):
             "取り込むファイルが見つかりません（確認画面の有効期限切れなど）。もう一度アップロードしてください。",
         )
         return redirect("kpi:actuals", plan_code=plan.code, year=year)
-    content, name = kept
-    result = transfer.confirm_upload(plan, year, request.user, content, name)
+    changes, name = kept
+    result = transfer.confirm_upload(plan, year, request.user, changes)
     if not result.ok:
         messages.error(
             request,
@@ -181,7 +183,7 @@ def _discard(request):
 
 
 def _keep(request, plan, year, content, name):
-    """Keep the previewed file for the confirm; the session holds its token and digest."""
+    """Keep the checked changes for the confirm; the session holds their token and digest."""
     stale = time.time() - settings.SESSION_COOKIE_AGE
     for old in _upload_dir().glob("*.upload"):  # left by previews never confirmed
         if old.stat().st_mtime < stale:
@@ -199,7 +201,7 @@ def _keep(request, plan, year, content, name):
 
 
 def _take(request, plan, year, token):
-    """The kept file if this session previewed it for this plan-year; it is removed either way."""
+    """The kept changes if this session previewed them for this plan-year; removed either way."""
     kept = request.session.get(SESSION_KEY)
     if (
         not kept

@@ -9,8 +9,10 @@ these functions; nothing else writes these rows. The database refuses the same w
 """
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from initiatives.fiscal import fiscal_year_label
 from initiatives.permissions import ADMIN, APPROVE, ENTER_MEASURE
@@ -226,6 +228,122 @@ def save_rows(forms, user, reason=None):
             save_entry(form, user, reason=reason)
         except WorkflowError as error:
             raise RowError(form, error) from error
+
+
+class RowsRefused(WorkflowError):
+    """Rows of a batch that could not be saved, each with its reason: [(record, WorkflowError)].
+
+    Nothing of the batch is written."""
+
+    def __init__(self, refused):
+        self.refused = refused
+        super().__init__(str(refused[0][1]))
+
+
+BATCH = 500  # rows a statement (the claim, the update, the history insert)
+
+
+@transaction.atomic
+def save_many(changes, user, reason):
+    """Save many measure-years' actuals as edited in memory (an import), all or none.
+
+    ``changes``: [(record, seen_version)], each record read in this request and validated by the
+    caller, with no schedule progress. The same checks as ``save_record``, row by row (the role, the
+    lock, the version seen), and the same claim on the version; but the claim and the history insert
+    are one statement per BATCH rows, and the update one prepared statement for all. Every refused row is named
+    (RowsRefused) and nothing is written.
+    """
+    refused, updates, inserts = [], [], []
+    for record, seen_version in changes:
+        try:
+            _require(user, ENTER_MEASURE, record.measure)
+            if record.is_locked:
+                raise Locked()
+            if seen_version != (record.version if record.pk else 0):
+                raise Conflict()
+        except WorkflowError as error:
+            refused.append((record, error))
+            continue
+        record.is_sample = False
+        if record.awaits_approval:
+            record.status = Status.DRAFT  # as in save_record: approval never covers unseen figures
+        (updates if record.pk else inserts).append(record)
+    if not refused:
+        refused = _claim_many(updates) + _taken_meanwhile(inserts)
+    if refused:
+        raise RowsRefused(refused)
+    if updates:
+        _update_rows(updates, [*MeasureYear.ENTRY_FIELDS, "status", "is_sample"])
+        MeasureYear.history.bulk_history_create(
+            updates, batch_size=BATCH, update=True, default_user=user, default_change_reason=reason
+        )
+    if inserts:
+        for record in inserts:
+            record.version = 1
+        try:
+            with transaction.atomic():
+                bulk_create_with_history(
+                    inserts, MeasureYear, batch_size=BATCH, default_user=user, default_change_reason=reason
+                )
+        except IntegrityError as error:  # created by someone else after _taken_meanwhile looked
+            raise RowsRefused([(inserts[0], Conflict())]) from error
+    return len(updates) + len(inserts)
+
+
+def _update_rows(records, names):
+    """Write these fields of every record: one UPDATE statement, executed for each row (executemany).
+
+    Django's bulk_update would build a CASE expression per field per row, about 1 ms a row; this is
+    the same UPDATE a save() sends, prepared once. The rows were claimed by _claim_many."""
+    meta = MeasureYear._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(meta.db_table), ", ".join(f"{quote(f.column)} = %s" for f in fields), quote(meta.pk.column)
+    )
+    rows = ([f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields] + [r.pk] for r in records)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _claim_many(records):
+    """Claim each record's next version, as _write does one at a time; the rows refused.
+
+    One UPDATE and one SELECT per BATCH: the UPDATE takes the next version of every open row of the
+    batch (and holds those rows until the transaction ends); the SELECT shows which rows had been
+    saved by someone else since they were read (their version is not the next one), or approved.
+    """
+    refused = []
+    for start in range(0, len(records), BATCH):
+        batch = {r.pk: r for r in records[start : start + BATCH]}
+        open_rows = MeasureYear.objects.filter(pk__in=batch).exclude(status=Status.APPROVED)
+        open_rows.update(version=F("version") + 1)
+        now = MeasureYear.objects.filter(pk__in=batch).values_list("pk", "version", "status")
+        for pk, version, status in now:
+            record = batch.pop(pk)
+            if status == Status.APPROVED:
+                refused.append((record, Locked()))
+            elif version != record.version + 1:
+                refused.append((record, Conflict()))
+            else:
+                record.version = version
+        refused.extend((record, Conflict()) for record in batch.values())  # deleted meanwhile
+    return refused
+
+
+def _taken_meanwhile(records):
+    """New records whose measure-year someone else has created since the caller read it."""
+    if not records:
+        return []
+    wanted = {(r.measure_id, r.fiscal_year): r for r in records}
+    taken = set()
+    measure_ids = list({m for m, _ in wanted})
+    for start in range(0, len(measure_ids), BATCH):
+        existing = MeasureYear.objects.filter(
+            measure_id__in=measure_ids[start : start + BATCH], fiscal_year__in={y for _, y in wanted}
+        )
+        taken.update(existing.values_list("measure_id", "fiscal_year"))
+    return [(wanted[place], Conflict()) for place in sorted(taken & set(wanted))]
 
 
 @transaction.atomic

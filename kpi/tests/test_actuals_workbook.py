@@ -295,27 +295,59 @@ def test_confirm_checks_again_and_writes_none_if_a_row_changed_meanwhile(
     assert snapshot(plan) == before
 
 
-def test_a_row_the_workflow_refuses_at_the_write_rolls_back_every_row(
-    client, plan, department, measures, staff_user, dx_user, monkeypatch
+def meanwhile(monkeypatch, change):
+    """Run ``change`` inside the confirm, after it has read the stored records and before the door
+    claims them: the narrowest race there is."""
+    save_many = workflow.save_many
+
+    def racing(changes, user, reason):
+        change()
+        return save_many(changes, user, reason)
+
+    monkeypatch.setattr(workflow, "save_many", racing)
+
+
+@pytest.mark.parametrize("race", ["saved", "created", "approved", "moved to another department"])
+def test_a_row_changed_during_the_confirm_is_refused_by_the_door_and_nothing_is_written(
+    client, plan, department, other_department, measures, records, staff_user, dx_user, monkeypatch, race
 ):
-    """Someone enters I-3-3 between the confirm's check and its write: kpi.workflow refuses that row,
-    the rows written before it are rolled back, and the row is named."""
+    """Someone writes between the confirm's read and its write: kpi.workflow.save_many's claim refuses
+    that row, no other row is written, and the row is named. A measure given to another department
+    after the preview is refused by the door's role check."""
     client.force_login(staff_user)
     content = download(client, plan, department)
-    filled = fill(content, {code: {"決算額（千円）": 10} for code in ("I-3-1", "I-3-2", "I-3-3", "I-3-4")})
-    response = upload(client, plan, filled)
+    codes = ("I-3-1", "I-3-2", "I-3-3", "I-3-5")
+    response = upload(client, plan, fill(content, {code: {"実施内容": "取込で更新"} for code in codes}))
+    assert len(response.context["preview"].changes) == 4
     before = snapshot(plan)
-    save_entry = workflow.save_entry
+    code, column, error = {
+        "saved": ("I-3-2", "版", workflow.Conflict()),
+        "created": ("I-3-3", "版", workflow.Conflict()),
+        "approved": ("I-3-1", "状態", workflow.Locked()),
+        "moved to another department": ("I-3-5", "施策コード", workflow.NotAllowed()),
+    }[race]
+    measure = next(m for m in measures if m.code == code)
 
-    def meanwhile(form, user, **kwargs):
-        if form.instance.measure.code == "I-3-3":
-            workflow.save_record(MeasureYear(measure=form.instance.measure, fiscal_year=YEAR), dx_user, 0)
-        return save_entry(form, user, **kwargs)
+    def change():
+        nonlocal before
+        if race == "moved to another department":
+            Measure.objects.filter(pk=measure.pk).update(department=other_department)
+            return
+        record = MeasureYear.objects.filter(measure=measure, fiscal_year=YEAR).first()
+        record = record or MeasureYear(measure=measure, fiscal_year=YEAR)
+        workflow.save_record(record, dx_user, record.version if record.pk else 0, submit=race == "approved")
+        if race == "approved":
+            workflow.approve(record, dx_user, record.version)
+        before = snapshot(plan)
 
-    monkeypatch.setattr(workflow, "save_entry", meanwhile)
+    if race == "moved to another department":
+        change()  # between the preview and the confirm: the confirm reads the measure as it is now
+    else:
+        meanwhile(monkeypatch, change)
     response = confirm(client, plan, response)
-    assert issues(response) == [(row_number(content, "I-3-3"), "版", str(workflow.Conflict()))]
-    assert snapshot(plan) == before  # I-3-1 and I-3-2 were written, then rolled back
+    assert response.status_code == 200
+    assert issues(response) == [(row_number(content, code), column, str(error))]
+    assert snapshot(plan) == before  # the rows claimed before the refused one are rolled back
 
 
 def test_confirm_needs_this_sessions_token(client, plan, department, measures, staff_user):

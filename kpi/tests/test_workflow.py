@@ -259,3 +259,73 @@ def test_a_measure_with_records_cannot_be_deleted(measure):
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=70, status="approved")
     with pytest.raises(ProtectedError):
         measure.delete()
+
+
+def test_save_many_writes_every_row_with_its_history_or_names_every_refused_row(
+    plan, staff_user, measure, other_measure, monkeypatch
+):
+    """The door's batched path (imports): the same role, lock and version checks as save_record, row by
+    row; one claim per batch; every refused row named; nothing written unless every row passes."""
+    from kpi import workflow
+
+    monkeypatch.setattr(workflow, "BATCH", 2)  # several batches out of a few rows
+    own = list(Measure.objects.filter(plan=plan, initiative__policy__number=1, initiative__number=3))
+    Measure.objects.filter(pk__in=[m.pk for m in own]).update(department=measure.department)
+    stored = {m.pk: MeasureYear.objects.create(measure=m, fiscal_year=YEAR, kpi_actual=1, version=4) for m in own[:3]}
+    MeasureYear.objects.filter(pk=stored[own[0].pk].pk).update(status="submitted")
+
+    def edits(seen=None):
+        """Every own measure's record as read now, each with a new 決算額, and the version seen."""
+        rows = []
+        for m in Measure.objects.filter(pk__in=[m.pk for m in own]).order_by("pk"):
+            record = MeasureYear.objects.filter(measure=m, fiscal_year=YEAR).first() or MeasureYear(
+                measure=m, fiscal_year=YEAR
+            )
+            record.actual_cost = 300
+            rows.append((record, (seen or {}).get(m.pk, record.version if record.pk else 0)))
+        return rows
+
+    def state():
+        return list(MeasureYear.objects.order_by("pk").values()), MeasureYear.history.count()
+
+    imported = MeasureYear.history.filter(history_change_reason="取込")
+
+    # refused: a stale version, a locked year, another department's measure (all named at once)
+    MeasureYear.objects.filter(pk=stored[own[1].pk].pk).update(status="approved")
+    before = state()
+    rows = edits(seen={own[2].pk: 3})
+    intruder = MeasureYear(measure=other_measure, fiscal_year=YEAR, actual_cost=1)
+    with pytest.raises(workflow.RowsRefused) as refused:
+        workflow.save_many([*rows, (intruder, 0)], staff_user, "取込")
+    assert {(r.measure_id, type(e)) for r, e in refused.value.refused} == {
+        (own[1].pk, workflow.Locked),
+        (own[2].pk, workflow.Conflict),
+        (other_measure.pk, workflow.NotAllowed),
+    }
+    assert state() == before
+    MeasureYear.objects.filter(pk=stored[own[1].pk].pk).update(status="draft")
+    # a row saved by someone else after it was read (the claim sees it), in the last batch
+    rows = edits()
+    MeasureYear.objects.filter(pk=stored[own[2].pk].pk).update(version=5)
+    with pytest.raises(workflow.RowsRefused) as refused:
+        workflow.save_many(rows, staff_user, "取込")
+    assert [(r.measure_id, type(e)) for r, e in refused.value.refused] == [(own[2].pk, workflow.Conflict)]
+    assert not imported.exists() and MeasureYear.objects.get(pk=stored[own[0].pk].pk).version == 4  # rolled back
+    # a new record someone created after it was read
+    rows = edits()
+    late = MeasureYear.objects.create(measure=own[3], fiscal_year=YEAR, work_done="先に入力")
+    with pytest.raises(workflow.RowsRefused) as refused:
+        workflow.save_many(rows, staff_user, "取込")
+    assert [(r.measure_id, type(e)) for r, e in refused.value.refused] == [(own[3].pk, workflow.Conflict)]
+    late.delete()
+    # every row passes: all written, versions claimed, history "取込" by the user, submitted back to draft
+    rows = edits()
+    assert workflow.save_many(rows, staff_user, "取込") == len(own)
+    written = {r.measure_id: r for r in MeasureYear.objects.filter(measure__in=own, fiscal_year=YEAR)}
+    assert {r.actual_cost for r in written.values()} == {300} and len(written) == len(own)
+    assert [written[m.pk].version for m in own[:4]] == [5, 5, 6, 1]  # each stored one's next version
+    assert written[own[0].pk].status == "draft"
+    history = imported
+    assert history.count() == len(own)
+    assert set(history.values_list("history_user", flat=True)) == {staff_user.pk}
+    assert {(h.id, h.version, h.actual_cost) for h in history} == {(r.pk, r.version, 300) for r in written.values()}
