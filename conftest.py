@@ -89,7 +89,7 @@ def _static_without_manifest(settings):
 
 
 def grow_plan(plan, count, year=2025):
-    """Add `count` synthetic measures (with targets, costs and actuals) to the plan, in bulk.
+    """Add `count` synthetic measures (with targets, costs, actuals and national 重点取組事項) to the plan, in bulk.
 
     For tests that pin query counts: a page must make as many queries for
     3,000 measures as for 30.
@@ -104,6 +104,13 @@ def grow_plan(plan, count, year=2025):
         Measure(plan=plan, initiative=initiative, code=f"X-{i}", ordinal=start + i, name=f"合成施策{i}")
         for i in range(count)
     )
+    # Each tagged with a national 重点取組事項 of the plan, so that pages showing the tags are measured with them.
+    priorities = list(plan.national_priorities.order_by("number"))
+    if priorities:
+        Tag = Measure.national_priorities.through
+        Tag.objects.bulk_create(
+            Tag(measure=m, nationalpriority=priorities[i % len(priorities)]) for i, m in enumerate(measures)
+        )
     Kgi.objects.bulk_create(Kgi(measure=m, text="件数：10件", indicator="件数", target=10, unit="件") for m in measures)
     KpiTarget.objects.bulk_create(KpiTarget(measure=m, fiscal_year=year, value=10) for m in measures)
     PlannedCost.objects.bulk_create(PlannedCost(measure=m, fiscal_year=year, amount=100) for m in measures)

@@ -5,7 +5,7 @@ from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .fields import RefuseControlCharacters
-from .models import Department, Initiative, Plan, Policy, RoleGroup, ScheduleBar
+from .models import Department, Initiative, NationalPriority, Plan, Policy, RoleGroup, ScheduleBar
 
 
 class PortalAdminForm(RefuseControlCharacters, forms.ModelForm):
@@ -37,11 +37,18 @@ class PolicyInline(admin.StackedInline):
     extra = 0
 
 
+class NationalPriorityInline(admin.TabularInline):
+    model = NationalPriority
+    form = PortalAdminForm
+    extra = 0
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+
+
 @admin.register(Plan)
 class PlanAdmin(HistoryAdmin):
     list_display = ["title", "municipality", "code", "start_year", "end_year", "adopted_on"]
     search_fields = ["title", "municipality", "code"]
-    inlines = [PolicyInline]
+    inlines = [NationalPriorityInline, PolicyInline]
 
 
 @admin.register(Policy)
@@ -53,8 +60,8 @@ class PolicyAdmin(PortalAdmin):
 
 @admin.register(Initiative)
 class InitiativeAdmin(PortalAdmin):
-    list_display = ["title", "policy", "number", "urgency", "importance", "is_priority", "status"]
-    list_filter = ["policy__plan", "policy", "status", "is_priority"]
+    list_display = ["title", "policy", "number", "urgency", "importance", "status"]
+    list_filter = ["policy__plan", "policy", "status"]
     search_fields = ["title", "consideration"]
     list_select_related = ["policy"]
 

@@ -79,6 +79,11 @@ def paragraphs(text):
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
+def circled(number):
+    """①…⑳ as the plan prints numbered items."""
+    return chr(0x2460 + number - 1) if 1 <= number <= 20 else f"({number})"
+
+
 class Department(models.Model):
     """A 所管課. Users belong to one or more; later work scopes permissions by it."""
 
@@ -108,6 +113,20 @@ class Plan(models.Model):
     vision = models.CharField(_("目指す姿（ビジョン）"), max_length=200)
     vision_description = models.TextField(_("目指す姿の説明"), blank=True)
     progress_management = models.TextField(_("計画の進行管理"), blank=True)
+    # The plan's own words for its terms (ページの見方) and for its tables (2.3, 2.4, 2.5), shown as printed.
+    lcc_definition = models.TextField(_("年度経費（LCC）の定義"), blank=True)
+    kgi_definition = models.TextField(_("数値目標（KGI）の定義"), blank=True)
+    kpi_definition = models.TextField(_("評価指標（KPI）の定義"), blank=True)
+    costs_description = models.TextField(_("取組に係る経費の説明"), blank=True)
+    score_note = models.TextField(
+        _("緊急度・重要度についての注記"), blank=True, help_text=_("優先順位の表に添えられた計画の文言")
+    )
+    consideration_heading = models.CharField(
+        _("今後検討する取組の「検討の方向性」の見出し"),
+        max_length=100,
+        blank=True,
+        help_text=_("計画の表の見出しどおり。空欄なら「検討の方向性」"),
+    )
     start_year = models.PositiveSmallIntegerField(_("計画期間（開始年度）"))
     end_year = models.PositiveSmallIntegerField(_("計画期間（終了年度）"))
     source = models.CharField(_("出典"), max_length=200, blank=True)
@@ -228,10 +247,6 @@ class Initiative(models.Model):
     title = models.CharField(_("取組"), max_length=200)
     urgency = models.PositiveSmallIntegerField(_("緊急度"), null=True, blank=True)
     importance = models.PositiveSmallIntegerField(_("重要度"), null=True, blank=True)
-    is_priority = models.BooleanField(_("重点取組"), default=False)
-    priority_inferred = models.BooleanField(
-        _("重点は推定"), default=False, help_text=_("計画書の網掛けが読み取れず、重点かどうかを推定した場合")
-    )
     status = models.CharField(_("状態"), max_length=10, choices=Status, default=Status.ACTIVE)
     consideration = models.TextField(_("検討の方向性"), blank=True)
     future_no = models.PositiveSmallIntegerField(_("今後検討する取組の番号"), null=True, blank=True)
@@ -269,6 +284,43 @@ class Initiative(models.Model):
     def data_note_lines(self):
         return paragraphs(self.data_notes)
 
+    @property
+    def national_priorities(self):
+        """The national 重点取組事項 its measures serve (the plan shades such 取組), from the prefetched measures."""
+        found = {p.pk: p for m in self.measures.all() for p in m.national_priorities.all()}
+        return sorted(found.values(), key=lambda p: p.number)
+
+
+class NationalPriority(models.Model):
+    """One of the national 重点取組事項 the plan cites (大野城市: 図表1-4-2, 自治体DX推進計画).
+
+    Held per plan, numbered as that plan prints them: the national list is revised from version to
+    version, and each municipality's plan cites the one in force when it was written."""
+
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="national_priorities", verbose_name=_("計画"))
+    number = models.PositiveSmallIntegerField(_("番号"), help_text=_("①なら1"))
+    name = models.CharField(_("重点取組事項"), max_length=200)
+    content = models.TextField(_("内容"), blank=True)
+
+    class Meta:
+        verbose_name = _("国の重点取組事項")
+        verbose_name_plural = _("国の重点取組事項")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="national_priority_number_unique",
+                violation_error_message=_("同じ計画に同じ番号の重点取組事項があります。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.mark}{self.name}"
+
+    @property
+    def mark(self):
+        return circled(self.number)
+
 
 class Measure(models.Model):
     """個別施策.
@@ -289,6 +341,13 @@ class Measure(models.Model):
     notes = models.TextField(_("注記（※）"), blank=True, help_text=_("計画に記載の注記。空行で区切って1件ずつ"))
     data_notes = models.TextField(
         _("データに関する注記"), blank=True, help_text=_("計画本文ではない補足。空行で区切って1件ずつ")
+    )
+    national_priorities = models.ManyToManyField(
+        NationalPriority,
+        blank=True,
+        related_name="measures",
+        verbose_name=_("国の重点取組事項"),
+        help_text=_("この施策が取り組む国の重点取組事項（同じ計画のもの）"),
     )
     department = models.ForeignKey(
         Department,
@@ -334,7 +393,7 @@ class Measure(models.Model):
     @property
     def ordinal_mark(self):
         """①…⑳ as the plan prints them."""
-        return chr(0x2460 + self.ordinal - 1) if 1 <= self.ordinal <= 20 else f"({self.ordinal})"
+        return circled(self.ordinal)
 
     def effect_lines(self):
         return lines(self.effects)

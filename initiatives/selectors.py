@@ -2,18 +2,36 @@
 
 from django.db.models import Count, Prefetch, Q
 
-from .models import Initiative, Measure, Plan, Policy
+from .models import Initiative, Measure, NationalPriority, Plan, Policy
 
 
 def plan_tree(plan):
-    """Policies → initiatives → measures (with KGI), in three queries."""
-    measures = Measure.objects.select_related("kgi", "department").order_by("ordinal")
+    """Policies → initiatives → measures (with KGI and their national 重点取組事項), in four queries."""
+    measures = (
+        Measure.objects.select_related("kgi", "department")
+        .prefetch_related(Prefetch("national_priorities", queryset=NationalPriority.objects.order_by("number")))
+        .order_by("ordinal")
+    )
     initiatives = Initiative.objects.prefetch_related(Prefetch("measures", queryset=measures)).order_by("number")
     return list(
         Policy.objects.filter(plan=plan)
         .prefetch_related(Prefetch("initiatives", queryset=initiatives))
         .order_by("number")
     )
+
+
+def national_priorities(plan, tree):
+    """The national 重点取組事項 the plan cites, each with the measures of the tree that serve it: one query."""
+    priorities = list(NationalPriority.objects.filter(plan=plan).order_by("number"))
+    for priority in priorities:
+        priority.served_by = [
+            measure
+            for policy in tree
+            for initiative in policy.initiatives.all()
+            for measure in initiative.measures.all()
+            if priority in measure.national_priorities.all()
+        ]
+    return priorities
 
 
 def plans_with_counts():

@@ -15,7 +15,9 @@ def plan_list(request):
 
 def plan_detail(request, plan_code):
     plan = get_object_or_404(Plan, code=plan_code)
-    return render(request, "initiatives/plan_detail.html", {"plan": plan, "policies": selectors.plan_tree(plan)})
+    tree = selectors.plan_tree(plan)
+    context = {"plan": plan, "policies": tree, "national_priorities": selectors.national_priorities(plan, tree)}
+    return render(request, "initiatives/plan_detail.html", context)
 
 
 @login_not_required

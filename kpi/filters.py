@@ -1,6 +1,6 @@
 """Dashboard and measure-list filters (django-filter).
 
-Department, policy and initiative narrow the measures in SQL; grade, PDCA
+Department, policy, initiative and national 重点取組事項 narrow the measures in SQL; grade, PDCA
 stage and "needs attention" are computed per measure, so kpi.facts.filter_facts
 applies them after evaluation.
 """
@@ -9,7 +9,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import Department, Initiative, Policy
+from initiatives.models import Department, Initiative, NationalPriority, Policy
 
 from .attention import ATTENTION, GRADES
 
@@ -23,6 +23,9 @@ class MeasureFilter(django_filters.FilterSet):
         label=_("基本方針"), field_name="initiative__policy", queryset=Policy.objects.none()
     )
     initiative = django_filters.ModelChoiceFilter(label=_("取組"), queryset=Initiative.objects.none())
+    national_priority = django_filters.ModelChoiceFilter(
+        label=_("国の重点取組事項"), field_name="national_priorities", queryset=NationalPriority.objects.none()
+    )
     grade = django_filters.ChoiceFilter(
         label=_("評価"),
         choices=[(g, g) for g in GRADES] + [("none", "未評価")],
@@ -45,10 +48,11 @@ class MeasureFilter(django_filters.FilterSet):
             .select_related("policy")
             .order_by("policy__number", "number")
         )
+        self.filters["national_priority"].queryset = NationalPriority.objects.filter(plan=plan).order_by("number")
         for f in self.form.fields.values():
             f.widget.attrs.setdefault("class", "filter-input")
         self.form.fields["department"].empty_label = self.form.fields["policy"].empty_label = "すべて"
-        self.form.fields["initiative"].empty_label = "すべて"
+        self.form.fields["initiative"].empty_label = self.form.fields["national_priority"].empty_label = "すべて"
 
     def computed(self, queryset, name, value):
         return queryset  # applied to the evaluated facts, see computed_filters()

@@ -5,12 +5,13 @@ top layer; each function returns plain data so the template makes no queries."""
 
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from budget.models import PlannedCost
 from initiatives.fiscal import fiscal_year_label, format_amount, format_number
-from initiatives.models import Measure
+from initiatives.models import Measure, NationalPriority
 from kpi.achievement import assess_year, grade_scale
 from kpi.attention import is_overdue
 from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear, kpi_text
@@ -34,6 +35,7 @@ def get_measure(plan_code, code):
     return get_object_or_404(
         Measure.objects.select_related("plan", "initiative__policy", "kgi", "department").prefetch_related(
             "schedule_bars",
+            Prefetch("national_priorities", queryset=NationalPriority.objects.order_by("number")),
             "kpi_targets",
             "planned_costs",
             "years__bar_statuses",

@@ -9,8 +9,10 @@ from collections import defaultdict
 from decimal import Decimal
 
 from budget.models import GeneralFundPlan, PlannedCost
-from initiatives.models import Initiative, Measure, Policy, ScheduleBar, lines, paragraphs
+from initiatives.models import Initiative, Measure, NationalPriority, Policy, ScheduleBar, lines, paragraphs
 from kpi.models import KpiTarget
+
+from .plan_loader import PLAN_TEXTS
 
 
 class PlanExportError(Exception):
@@ -33,7 +35,7 @@ def _grouped(rows, key):
     return groups
 
 
-def _measure_data(measure, bars, targets, costs):
+def _measure_data(measure, bars, targets, costs, priorities):
     kgi = getattr(measure, "kgi", None)
     data = {
         "code": measure.code,
@@ -76,11 +78,13 @@ def _measure_data(measure, bars, targets, costs):
     notes = {str(c.fiscal_year): c.note for c in costs if c.note}
     if notes:
         data["lcc_notes"] = notes
+    if priorities:
+        data["national_priorities"] = sorted(priorities)
     return data
 
 
 def plan_to_data(plan):
-    """The whole plan as the plan file holds it, in eight queries whatever its size.
+    """The whole plan as the plan file holds it, in ten queries whatever its size.
 
     Raises PlanExportError if a 基本方針's 一般財源 is recorded per measure: the file holds it per
     基本方針 only (図表2-4-1), and adding the rows up would change what was entered.
@@ -93,6 +97,12 @@ def plan_to_data(plan):
     bars = _grouped(ScheduleBar.objects.filter(measure__plan=plan).order_by("order", "pk"), lambda b: b.measure_id)
     targets = _grouped(KpiTarget.objects.filter(measure__plan=plan).order_by("fiscal_year"), lambda t: t.measure_id)
     costs = _grouped(PlannedCost.objects.filter(measure__plan=plan).order_by("fiscal_year"), lambda c: c.measure_id)
+    priorities = list(NationalPriority.objects.filter(plan=plan).order_by("number"))
+    tags = defaultdict(list)
+    for measure_id, number in Measure.national_priorities.through.objects.filter(measure__plan=plan).values_list(
+        "measure_id", "nationalpriority__number"
+    ):
+        tags[measure_id].append(number)
     funds = list(
         GeneralFundPlan.objects.filter(policy__plan=plan)
         .select_related("policy")
@@ -109,16 +119,16 @@ def plan_to_data(plan):
             "title": ini.title,
             "urgency": ini.urgency,
             "importance": ini.importance,
-            "is_priority": ini.is_priority,
-            "priority_inferred": ini.priority_inferred,
             "status": ini.status,
             "consideration": ini.consideration,
             "future_no": ini.future_no,
             "data_notes": paragraphs(ini.data_notes),
-            "measures": [_measure_data(m, bars[m.pk], targets[m.pk], costs[m.pk]) for m in measures[ini.pk]],
+            "measures": [
+                _measure_data(m, bars[m.pk], targets[m.pk], costs[m.pk], tags[m.pk]) for m in measures[ini.pk]
+            ],
         }
 
-    return {
+    data = {
         "plan": {
             "code": plan.code,
             "title": plan.title,
@@ -127,23 +137,29 @@ def plan_to_data(plan):
             "vision": plan.vision,
             "vision_description": plan.vision_description,
             "progress_management": plan.progress_management,
+            **{name: getattr(plan, name) for name in PLAN_TEXTS},
             "start_year": plan.start_year,
             "end_year": plan.end_year,
             "source": plan.source,
             "data_notes": paragraphs(plan.data_notes),
-        },
-        "policies": [
-            {
-                "number": policy.number,
-                "numeral": policy.numeral,
-                "title": policy.title,
-                "description": policy.description,
-                "initiatives": [initiative_data(ini) for ini in initiatives[policy.pk]],
-            }
-            for policy in policies
-        ],
-        "general_fund": [{"policy": f.policy.number, "fiscal_year": f.fiscal_year, "amount": f.amount} for f in funds],
+        }
     }
+    if priorities:
+        data["national_priorities"] = [{"number": p.number, "name": p.name, "content": p.content} for p in priorities]
+    data["policies"] = [
+        {
+            "number": policy.number,
+            "numeral": policy.numeral,
+            "title": policy.title,
+            "description": policy.description,
+            "initiatives": [initiative_data(ini) for ini in initiatives[policy.pk]],
+        }
+        for policy in policies
+    ]
+    data["general_fund"] = [
+        {"policy": f.policy.number, "fiscal_year": f.fiscal_year, "amount": f.amount} for f in funds
+    ]
+    return data
 
 
 def plan_to_json(plan):

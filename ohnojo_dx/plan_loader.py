@@ -19,7 +19,16 @@ from django.db import transaction
 
 from budget.models import GeneralFundPlan, PlannedCost
 from initiatives.fields import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from initiatives.models import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, Initiative, Measure, Plan, Policy, ScheduleBar
+from initiatives.models import (
+    FISCAL_YEAR_MAX,
+    FISCAL_YEAR_MIN,
+    Initiative,
+    Measure,
+    NationalPriority,
+    Plan,
+    Policy,
+    ScheduleBar,
+)
 from kpi import workflow
 from kpi.models import Kgi, KpiTarget
 
@@ -94,6 +103,15 @@ class _Record:
     optional: dict = field(default_factory=dict)
 
 
+# The plan's own words for its terms and tables (Plan fields of the same names), all optional text.
+PLAN_TEXTS = (
+    "lcc_definition",
+    "kgi_definition",
+    "kpi_definition",
+    "costs_description",
+    "score_note",
+    "consideration_heading",
+)
 SCHEDULE_BAR = _Record({"label": TEXT, "start_year": YEAR, "end_year": YEAR}, {"inferred": FLAG, "basis": TEXT})
 KGI = _Record(
     {"text": TEXT},
@@ -120,6 +138,7 @@ MEASURE = _Record(
         "kpi": _Years(_OrNull(KPI_CELL)),
         "lcc": _Years(_OrNull(WHOLE)),
         "lcc_notes": _Years(TEXT),
+        "national_priorities": [WHOLE],
     },
 )
 INITIATIVE = _Record(
@@ -127,8 +146,6 @@ INITIATIVE = _Record(
     {
         "urgency": _OrNull(WHOLE),
         "importance": _OrNull(WHOLE),
-        "is_priority": FLAG,
-        "priority_inferred": FLAG,
         "status": TEXT,
         "consideration": TEXT,
         "future_no": _OrNull(WHOLE),
@@ -143,13 +160,18 @@ PLAN = _Record(
         "adopted_on": _OrNull(DATE),
         "vision_description": TEXT,
         "progress_management": TEXT,
+        **dict.fromkeys(PLAN_TEXTS, TEXT),
         "source": TEXT,
         "data_notes": [TEXT],
     },
 )
+NATIONAL_PRIORITY = _Record({"number": WHOLE, "name": TEXT}, {"content": TEXT})
 PLAN_FILE = _Record(
     {"plan": PLAN, "policies": [POLICY]},
-    {"general_fund": [_Record({"policy": WHOLE, "fiscal_year": YEAR, "amount": WHOLE})]},
+    {
+        "national_priorities": [NATIONAL_PRIORITY],
+        "general_fund": [_Record({"policy": WHOLE, "fiscal_year": YEAR, "amount": WHOLE})],
+    },
 )
 
 
@@ -281,6 +303,7 @@ class _Loader:
                 vision=p["vision"],
                 vision_description=p.get("vision_description", ""),
                 progress_management=p.get("progress_management", ""),
+                **{name: p.get(name, "") for name in PLAN_TEXTS},
                 start_year=p["start_year"],
                 end_year=p["end_year"],
                 source=p.get("source", ""),
@@ -290,6 +313,14 @@ class _Loader:
         )
         if self.problems:
             return plan
+        self.national_priorities = {}
+        for row in data.get("national_priorities", []):
+            priority = self.save(
+                NationalPriority(plan=plan, number=row["number"], name=row["name"], content=row.get("content", "")),
+                f"国の重点取組事項 {row['number']}",
+            )
+            if priority.pk is not None:
+                self.national_priorities[priority.number] = priority
         policies = {}
         for pol in data["policies"]:
             policy = self.save(
@@ -316,6 +347,19 @@ class _Loader:
             )
         return plan
 
+    def tag(self, measure, numbers, where):
+        """The national 重点取組事項 the measure serves, by their numbers in this plan."""
+        missing = sorted({n for n in numbers if n not in self.national_priorities})
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        if missing:
+            listed = "、".join(str(n) for n in missing)
+            self.problems.append(f"{where} national_priorities: 国の重点取組事項に番号 {listed} がありません。")
+        elif repeated:
+            listed = "、".join(str(n) for n in repeated)
+            self.problems.append(f"{where} national_priorities: 国の重点取組事項の番号 {listed} が重複しています。")
+        else:
+            measure.national_priorities.set([self.national_priorities[n] for n in numbers])
+
     def load_initiative(self, plan, policy, ini):
         where = f"基本方針{policy.numeral} 取組{ini['number']}"
         initiative = self.save(
@@ -325,8 +369,6 @@ class _Loader:
                 title=ini["title"],
                 urgency=ini.get("urgency"),
                 importance=ini.get("importance"),
-                is_priority=ini.get("is_priority", False),
-                priority_inferred=ini.get("priority_inferred", False),
                 status=ini.get("status", Initiative.Status.ACTIVE),
                 consideration=ini.get("consideration", ""),
                 future_no=ini.get("future_no"),
@@ -358,6 +400,7 @@ class _Loader:
         )
         if measure.pk is None:
             return
+        self.tag(measure, m.get("national_priorities", []), where)
         for order, bar in enumerate(m.get("schedule", []), start=1):
             self.save(
                 ScheduleBar(

@@ -77,7 +77,7 @@ TRUE_MARK = "○"
 class Column:
     header: str
     key: str  # the plan file's key, or a reference to another sheet (policy, initiative, measure)
-    kind: str = "text"  # text, code, lines, paragraphs, whole, year, number, flag, date, choice, wareki
+    kind: str = "text"  # text, code, lines, paragraphs, whole, numbers, year, number, flag, date, choice, wareki
     required: bool = False
     width: int = 14
     field: str = ""  # the model field the loader names in its messages, if not the key
@@ -125,10 +125,25 @@ PLAN = Sheet(
         Column("開始年度（西暦）", "start_year", kind="year", required=True, width=10),
         Column("終了年度（西暦）", "end_year", kind="year", required=True, width=10),
         Column("計画期間（和暦・参考）", "period", kind="wareki", width=26),
+        Column("年度経費（LCC）の定義", "lcc_definition", width=40),
+        Column("数値目標（KGI）の定義", "kgi_definition", width=40),
+        Column("評価指標（KPI）の定義", "kpi_definition", width=40),
+        Column("取組に係る経費の説明", "costs_description", width=40),
+        Column("緊急度・重要度についての注記", "score_note", width=40),
+        Column("今後検討する取組の「検討の方向性」の見出し", "consideration_heading", width=24),
         Column("出典", "source", width=30),
         Column("データに関する注記（空行で区切って1件ずつ）", "data_notes", kind="paragraphs", width=40),
     ),
     "計画",
+)
+NATIONAL_PRIORITIES = Sheet(
+    "重点取組事項",
+    (
+        Column("番号", "number", kind="whole", required=True, width=8),
+        Column("重点取組事項", "name", required=True, width=36),
+        Column("内容", "content", width=60),
+    ),
+    "国の重点取組事項",
 )
 POLICIES = Sheet(
     "基本方針",
@@ -148,8 +163,6 @@ INITIATIVES = Sheet(
         Column("取組", "title", required=True, width=36),
         Column("緊急度", "urgency", kind="whole", width=8),
         Column("重要度", "importance", kind="whole", width=8),
-        Column("重点取組", "is_priority", kind="flag", width=8),
-        Column("重点は推定", "priority_inferred", kind="flag", width=8),
         Column("状態", "status", kind="choice", choices=STATUSES, default=Initiative.Status.ACTIVE, width=10),
         Column("検討の方向性", "consideration", width=40),
         Column("今後検討する取組の番号", "future_no", kind="whole", width=10),
@@ -170,6 +183,7 @@ MEASURES = Sheet(
         Column("期待される効果（1行に1件）", "effects", kind="lines", width=40),
         Column("注記（※）（空行で区切って1件ずつ）", "notes", kind="paragraphs", width=30),
         Column("データに関する注記（空行で区切って1件ずつ）", "data_notes", kind="paragraphs", width=30),
+        Column("国の重点取組事項（番号、「、」で区切る）", "national_priorities", kind="numbers", width=14),
     ),
     "個別施策",
 )
@@ -233,12 +247,13 @@ GENERAL_FUND = Sheet(
     ),
     "一般財源",
 )
-SHEETS = (PLAN, POLICIES, INITIATIVES, MEASURES, SCHEDULE, KGI, TARGETS, COSTS, GENERAL_FUND)
+SHEETS = (PLAN, NATIONAL_PRIORITIES, POLICIES, INITIATIVES, MEASURES, SCHEDULE, KGI, TARGETS, COSTS, GENERAL_FUND)
 GUIDE = "記入方法"
 GUIDE_LINES = (
     "計画ブック：計画をこのブックに書き、計画進捗ポータルの「計画ブックから取り込む」で取り込みます。",
     "シートごとに1行1件です。1行目の見出しは変えないでください（列の順は入れ替えても構いません）。",
     "取組は「基本方針番号」と「取組番号」、施策の下の行（スケジュール・KGI・KPI目標・年度経費）は「施策コード」で結び付けます。",
+    "「重点取組事項」シートには計画が掲げる国の重点取組事項を書き、施策が取り組むものは「施策」シートに番号で書きます（例：1、3）。",
     "年度は西暦の整数で書きます（例：2022）。和暦の列は参考の表示で、取り込みでは読みません。",
     "数値の欄の「－」は「なし」（計画書の「－」）です。0 とは区別します。経費は千円単位の整数です。",
     "「○」は「はい」、空欄は「いいえ」です。数式は使えません（値を貼り付けてください）。",
@@ -300,6 +315,8 @@ def _sheet_rows(sheet, data):
     if sheet is PLAN:
         p = data["plan"]
         return [{**p, "period": _period(p["start_year"], p["end_year"])}] if p else []
+    if sheet is NATIONAL_PRIORITIES:
+        return data.get("national_priorities", [])
     if sheet is POLICIES:
         return policies
     if sheet is INITIATIVES:
@@ -342,6 +359,8 @@ def _shown(column, row):
     value = row.get(column.key)
     if column.kind == "lines":
         return "\n".join(value or [])
+    if column.kind == "numbers":
+        return NUMBER_SEPARATOR.join(str(n) for n in value or [])
     if column.kind == "paragraphs":
         return "\n\n".join(value or [])
     if column.kind == "flag":
@@ -546,6 +565,25 @@ def _whole(value):
     return int(number)
 
 
+NUMBER_SEPARATOR = "、"
+NUMBER_SEPARATORS = re.compile(r"[、,，・\s]+")
+
+
+def _numbers(value):
+    """A list of whole numbers: "1、3" (or 1,3 or one number as a number cell); blank is none."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [_whole(value)]
+    text = unicodedata.normalize("NFKC", _text(value)).strip()
+    numbers = []
+    for part in NUMBER_SEPARATORS.split(text):
+        if not part:
+            continue
+        if not part.isdecimal():
+            raise _CellError("番号を「、」で区切って入力してください（例：1、3）。")
+        numbers.append(int(part))
+    return numbers
+
+
 def _year(value):
     try:
         year = _whole(value)
@@ -627,6 +665,8 @@ def _parse(column, value):
         return paragraphs(_text(value))
     if kind == "whole":
         return _whole(value)
+    if kind == "numbers":
+        return _numbers(value)
     if kind == "year":
         return _year(value)
     if kind == "number":
@@ -808,6 +848,14 @@ def _assemble(read, present, problems):
         plan["start_year"], plan["end_year"] = v(row, "start_year"), v(row, "end_year")
         locations[f"計画 {plan['code']}"] = row
 
+    national_priorities, priority_rows = [], {}
+    for row in read[NATIONAL_PRIORITIES.name]:
+        number = v(row, "number")
+        if number is None or not _first(priority_rows, number, row, problems, f"重点取組事項の番号 {number}", "number"):
+            continue
+        national_priorities.append({"number": number, "name": v(row, "name", ""), "content": v(row, "content", "")})
+        locations[f"国の重点取組事項 {number}"] = row
+
     policies, policy_rows = {}, {}
     for row in read[POLICIES.name]:
         number = v(row, "number")
@@ -841,8 +889,6 @@ def _assemble(read, present, problems):
             "title": v(row, "title", ""),
             "urgency": v(row, "urgency"),
             "importance": v(row, "importance"),
-            "is_priority": v(row, "is_priority", False),
-            "priority_inferred": v(row, "priority_inferred", False),
             "status": v(row, "status", Initiative.Status.ACTIVE),
             "consideration": v(row, "consideration", ""),
             "future_no": v(row, "future_no"),
@@ -879,6 +925,8 @@ def _assemble(read, present, problems):
             "kpi": {},
             "lcc": {},
         }
+        if numbers := v(row, "national_priorities", []):
+            measure["national_priorities"] = numbers
         if measure["ordinal"] is None:
             continue  # its problem is already listed
         measures[code] = measure
@@ -964,7 +1012,10 @@ def _assemble(read, present, problems):
         general_fund.append({"policy": policy["number"], "fiscal_year": year, "amount": v(row, "amount")})
         locations[f"一般財源 基本方針{policy['numeral']} {year}"] = row
 
-    data = {"plan": plan, "policies": list(policies.values()), "general_fund": general_fund}
+    data = {"plan": plan}
+    if national_priorities:
+        data["national_priorities"] = national_priorities
+    data.update(policies=list(policies.values()), general_fund=general_fund)
     return data, locations
 
 

@@ -24,16 +24,17 @@ def pages(plan, measure):
         (
             "plan tree",
             reverse("initiatives:plan_detail", args=[plan.code]),
-            4,
-            "plan, policies, initiatives, measures (with KGI and department)",
+            6,
+            "plan, policies, initiatives, measures (with KGI and department), their national 重点取組事項, the "
+            "plan's national 重点取組事項",
         ),
         (
             "measure page",
             measure.get_absolute_url(),
-            12,
-            "measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets, planned "
-            "costs, records, their bar statuses, grade thresholds; history of records, KPI targets, planned "
-            "costs, KGI and bar statuses",
+            13,
+            "measure (with plan, initiative, policy, KGI, department), schedule bars, national 重点取組事項, KPI "
+            "targets, planned costs, records, their bar statuses, grade thresholds; history of records, KPI "
+            "targets, planned costs, KGI and bar statuses",
         ),
         (
             "entry form",

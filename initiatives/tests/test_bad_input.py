@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from budget.models import GeneralFundPlan, PlannedCost
-from initiatives.models import Measure, ScheduleBar
+from initiatives.models import Measure, NationalPriority, Plan, ScheduleBar
 from kpi.models import KpiTarget
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +175,42 @@ def test_plan_period_cannot_shrink_past_its_rows(plan):
     plan.refresh_from_db()
     plan.end_year = 2026  # growing is fine
     plan.full_clean()
+
+
+def test_a_new_measure_cannot_serve_another_plans_national_priority(dx_client, plan):
+    other = Plan.objects.create(
+        code="other", title="別の計画", municipality="別市", vision="v", start_year=2022, end_year=2025
+    )
+    foreign = NationalPriority.objects.create(plan=other, number=1, name="別の計画の重点")
+    own = NationalPriority.objects.get(plan=plan, number=3)
+    initiative = plan.policies.get(number=1).initiatives.get(number=1)
+    data = {
+        "plan": plan.pk,
+        "initiative": initiative.pk,
+        "code": "I-1-9",
+        "ordinal": 9,
+        "name": "新しい施策",
+        "national_priorities": [own.pk, foreign.pk],
+        **inline_management("kgi", 0),
+        **inline_management("schedule_bars", 0),
+        **inline_management("kpi_targets", 0),
+        **inline_management("planned_costs", 0),
+    }
+    response = dx_client.post(reverse("admin:initiatives_measure_add"), data)
+    assert errors_of(response)["national_priorities"] == ["別の計画の重点取組事項は選べません。"]
+    assert not Measure.objects.filter(code="I-1-9").exists()
+    data["national_priorities"] = [own.pk]
+    assert dx_client.post(reverse("admin:initiatives_measure_add"), data).status_code == 302
+    assert [str(p) for p in Measure.objects.get(plan=plan, code="I-1-9").national_priorities.all()] == [
+        "③自治体の行政手続のオンライン化"
+    ]
+
+
+def test_the_measure_editor_offers_only_its_own_plans_national_priorities(dx_client, plan, measure):
+    other = Plan.objects.create(
+        code="other", title="別の計画", municipality="別市", vision="v", start_year=2022, end_year=2025
+    )
+    NationalPriority.objects.create(plan=other, number=1, name="別の計画の重点")
+    response = dx_client.get(reverse("admin:initiatives_measure_change", args=[measure.pk]))
+    choices = response.context["adminform"].form.fields["national_priorities"].queryset
+    assert {p.plan_id for p in choices} == {plan.pk} and len(choices) == 6

@@ -1,13 +1,15 @@
 """Every page answers a logged-in user; anonymous visitors are sent to the login page."""
 
 import itertools
+import re
 
 import pytest
 from django.contrib import admin
+from django.template.defaultfilters import linebreaksbr
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from budget.views import REPORTS
-from initiatives.models import Measure
+from initiatives.models import Measure, NationalPriority, Plan
 from kpi.models import BarStatus, MeasureYear
 
 pytestmark = pytest.mark.django_db
@@ -124,13 +126,105 @@ def test_login_page_is_japanese(client):
 def test_plan_tree_shows_policies_initiatives_and_future_ones(client, viewer, plan, django_assert_num_queries):
     client.force_login(viewer)
     url = reverse("initiatives:plan_detail", args=[plan.code])
-    # session, user, the user's groups (role check), plan, policies, initiatives, measures (with KGI and department)
-    with django_assert_num_queries(7):
+    # session, user, the user's groups (role check), plan, policies, initiatives, measures (with KGI and
+    # department), their national 重点取組事項, the plan's national 重点取組事項
+    with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     assert "基本方針Ⅰ" in html and "基本方針Ⅱ" in html
     assert html.count('class="initiative future"') == 5
     assert html.count('class="initiative"') == 13
     assert "今後検討" in html and "マイナンバーカードを使って利用できるサービスの構築" in html
+
+
+def test_the_plan_page_states_the_plan_in_its_own_words(client, viewer, plan):
+    """目指す姿, the definitions of LCC, KGI and KPI, 2.4 and 3.2 as the plan states them, from the plan's data."""
+    client.force_login(viewer)
+    html = client.get(reverse("initiatives:plan_detail", args=[plan.code])).content.decode()
+    assert f'<p class="vision">{plan.vision}</p>' in html
+    for text in (plan.vision_description, plan.lcc_definition, plan.costs_description, plan.progress_management):
+        assert linebreaksbr(text) in html
+    assert plan.kgi_definition in html and plan.kpi_definition in html
+    assert "計画期間全体における個別施策の達成度を測る指標" in html  # KGI, as the plan words it
+    assert "随時本計画の見直しを行います" in html  # 3.2
+    # The scores do not rank the projects' worth: said under each 基本方針's priority list, as the plan does.
+    assert html.count("事業の優劣を決めるものではありません") == 2
+    assert "（推定）" not in html  # the guessed 重点 flags are gone
+
+
+def test_the_plan_page_shows_what_the_plan_texts_hold_not_fixed_words(client, viewer, plan):
+    """Change the data, and the page says the new words: nothing of the plan is typed into the template."""
+    Plan.objects.filter(pk=plan.pk).update(
+        vision="別のビジョン",
+        vision_description="別の説明",
+        lcc_definition="別のLCCの定義",
+        kgi_definition="別のKGIの定義",
+        kpi_definition="別のKPIの定義",
+        costs_description="別の経費の説明",
+        score_note="別の注記",
+        consideration_heading="別の見出し",
+        progress_management="別の進行管理",
+    )
+    client.force_login(viewer)
+    html = client.get(reverse("initiatives:plan_detail", args=[plan.code])).content.decode()
+    for text in (
+        "別のビジョン",
+        "別の説明",
+        "別のLCCの定義",
+        "別のKGIの定義",
+        "別のKPIの定義",
+        "別の経費の説明",
+        "別の進行管理",
+    ):
+        assert text in html, text
+    assert html.count("別の注記") == 2 and html.count("別の見出し") == 5
+    for text in ("見える化するもの", "到達目標", "中間的な目標", "事業の優劣", "想定される一例", "随時本計画"):
+        assert text not in html, text
+
+
+def test_the_future_initiatives_show_their_printed_no_and_heading(client, viewer, plan):
+    client.force_login(viewer)
+    html = client.get(reverse("initiatives:plan_detail", args=[plan.code])).content.decode()
+    future = [item for item in html.split('<li class="initiative')[1:] if item.startswith(' future"')]
+    assert len(future) == 5
+    for no, item in enumerate(future, start=1):
+        assert f'<span class="future-no">No {no}</span>' in item
+        assert "<strong>検討の方向性(想定される一例)：</strong>" in item
+    assert "マイナンバーカードの普及促進" in future[0] and "ICTを活用した上下水道サービスの提供" in future[4]
+
+
+def test_the_plan_page_shows_the_national_priorities_and_who_serves_them(client, viewer, plan):
+    client.force_login(viewer)
+    html = client.get(reverse("initiatives:plan_detail", args=[plan.code])).content.decode()
+    table = html.split('<section class="national-priorities">', 1)[1].split("</section>", 1)[0]
+    rows = table.split("<tbody>", 1)[1].split("</tr>")[:-1]
+    priorities = list(NationalPriority.objects.filter(plan=plan).order_by("number"))
+    assert len(rows) == len(priorities) == 6
+    for priority, row in zip(priorities, rows, strict=True):
+        assert f'<th scope="row">{priority}</th>' in row
+        served = sorted(m.code for m in priority.measures.all())
+        assert sorted(re.findall(r"/measures/([^/]+)/", row)) == served
+        if not served:
+            assert "なし" in row
+    # Each 取組 heading names what its measures serve; the others name nothing.
+    items = html.split('<li class="initiative')[1:]
+    headings = [item.split("</h3>", 1)[0] for item in items]
+    marked = [h for h in headings if "国の重点取組事項" in h]
+    assert len(marked) == 7
+    online = next(h for h in headings if "行政手続のオンライン化" in h)
+    assert "国の重点取組事項 ③自治体の行政手続のオンライン化" in online
+    telework = next(h for h in headings if "テレワークの推進" in h and "取組" in h)
+    assert "⑤テレワークの推進" in telework
+
+
+def test_the_measure_page_shows_its_national_priorities(client, viewer, plan):
+    client.force_login(viewer)
+    tagged = Measure.objects.get(plan=plan, code="II-3-1")
+    html = client.get(tagged.get_absolute_url()).content.decode()
+    cell = html.split('<dd class="national-priorities">', 1)[1].split("</dd>", 1)[0]
+    assert "⑤テレワークの推進" in cell and f"{plan.get_absolute_url()}#national-priority-5" in cell
+    untagged = Measure.objects.get(plan=plan, code="I-1-2")
+    html = client.get(untagged.get_absolute_url()).content.decode()
+    assert html.split('<dd class="national-priorities">', 1)[1].split("</dd>", 1)[0] == "なし"
 
 
 def test_measure_page_shows_the_measure_table(client, viewer, plan, django_assert_num_queries):
@@ -140,10 +234,10 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     record = MeasureYear.objects.create(measure=measure, fiscal_year=2024, kpi_actual=1, work_done="移行テスト")
     BarStatus.objects.create(measure_year=record, bar=bars[2], state=BarStatus.State.DELAYED)
     url = measure.get_absolute_url()
-    # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets,
-    # planned costs, measure-years, their bar statuses, grade thresholds, the viewer's groups,
-    # history of measure-years, KPI targets, planned costs, KGI and bar statuses
-    with django_assert_num_queries(15):
+    # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, national
+    # 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade thresholds, the viewer's
+    # groups, history of measure-years, KPI targets, planned costs, KGI and bar statuses
+    with django_assert_num_queries(16):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from conftest import grow_plan
-from initiatives.models import Measure
+from initiatives.models import Measure, NationalPriority, Plan
 from kpi.models import BarStatus, MeasureYear
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +95,58 @@ def test_filters_narrow_the_dashboard(client, viewer, plan, entered, department)
     assert [f.name for f in response.context["facts"]] == ["AI・RPAの利活用拡大"]
 
 
+def test_the_national_priorities_filter_the_dashboard_and_its_links(client, viewer, plan, entered):
+    """Each of the six national 重点取組事項 narrows the dashboard to the measures tagged with it."""
+    client.force_login(viewer)
+    priorities = {p.number: p for p in NationalPriority.objects.filter(plan=plan)}
+    assert [str(priorities[n]) for n in sorted(priorities)] == [
+        "①自治体の情報システムの標準化・共通化",
+        "②マイナンバーカードの普及促進",
+        "③自治体の行政手続のオンライン化",
+        "④自治体のAI・RPAの利用推進",
+        "⑤テレワークの推進",
+        "⑥セキュリティ対策の徹底",
+    ]
+    expected = {
+        1: ["II-2-1"],
+        2: [],
+        3: ["I-1-1", "I-6-1"],
+        4: ["II-1-1"],
+        5: ["II-3-1", "II-6-1"],
+        6: ["II-5-1", "II-5-2"],
+    }
+    for number, codes in expected.items():
+        params = {"plan": plan.code, "year": YEAR, "national_priority": priorities[number].pk}
+        response = client.get(reverse("home"), params)
+        assert [f.code for f in response.context["facts"]] == codes, number
+        assert response.context["summaries"][0].measures == len(codes)
+        html = response.content.decode()
+        assert f'<option value="{priorities[number].pk}" selected>{priorities[number]}</option>' in html
+        # The counts link to the measure list under the same filter.
+        links = re.findall(r'href="(/measures/\?[^"]+)"[^>]*>(\d+)</a>', html)
+        assert links and all(f"national_priority={priorities[number].pk}" in href for href, _ in links)
+        listed = client.get(reverse("kpi:measure_list"), params)
+        assert [f.code for f in listed.context["facts"]] == codes
+    # AI・RPAの利活用拡大 (④) was graded S in R7: the grade filter and this one combine.
+    both = {"plan": plan.code, "year": YEAR, "national_priority": priorities[4].pk, "grade": "S"}
+    assert [f.name for f in client.get(reverse("home"), both).context["facts"]] == ["AI・RPAの利活用拡大"]
+    both["grade"] = "D"
+    assert client.get(reverse("home"), both).context["facts"] == []
+
+
+def test_a_national_priority_of_another_plan_is_refused_as_a_filter(client, viewer, plan):
+    other = Plan.objects.create(
+        code="other", title="別の計画", municipality="別市", vision="v", start_year=2022, end_year=2025
+    )
+    foreign = NationalPriority.objects.create(plan=other, number=1, name="別の計画の重点")
+    client.force_login(viewer)
+    params = {"plan": plan.code, "year": YEAR, "national_priority": foreign.pk}
+    response = client.get(reverse("home"), params)
+    assert response.status_code == 200
+    assert "national_priority" in response.context["filter"].form.errors
+    assert len(response.context["facts"]) == 30  # an invalid choice narrows nothing
+
+
 def test_default_year_is_the_latest_with_data(client, viewer, plan):
     client.force_login(viewer)
     m = Measure.objects.filter(plan=plan).first()
@@ -124,11 +176,12 @@ def test_query_count_does_not_grow_with_measures(client, viewer, plan, entered, 
     client.force_login(viewer)
     params = {"plan": plan.code, "year": YEAR}
     # session, user, groups (role check), plans, plan; facts: grade thresholds, delayed bars, the measures with
-    # their R7 target, cost and record joined; the filter's department, policy and initiative choices
-    with django_assert_num_queries(11):
+    # their R7 target, cost and record joined; the filter's department, policy, initiative and national
+    # 重点取組事項 choices
+    with django_assert_num_queries(12):
         small = client.get(reverse(url_name), params)
     grow_plan(plan, 2970, YEAR)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         large = client.get(reverse(url_name), params)
     assert len(small.context["facts"]) == 30
     assert len(large.context["facts"]) == 3000

@@ -24,11 +24,18 @@ def api_path(*parts):
 # --- The plan ---------------------------------------------------------------------------------------
 
 
+class NationalPrioritySerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="計画の番号（①なら1）")
+    name = serializers.CharField()
+    content = serializers.CharField()
+
+
 class PlanSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="このAPIのURL")
     period_label = serializers.CharField(help_text="例: R4（2022）年度～R7（2025）年度")
     fiscal_years = serializers.ListField(child=serializers.IntegerField())
     data_notes = serializers.SerializerMethodField()
+    national_priorities = NationalPrioritySerializer(many=True, help_text="計画が掲げる国の重点取組事項")
 
     class Meta:
         model = Plan
@@ -41,6 +48,13 @@ class PlanSerializer(serializers.ModelSerializer):
             "vision",
             "vision_description",
             "progress_management",
+            "lcc_definition",
+            "kgi_definition",
+            "kpi_definition",
+            "costs_description",
+            "score_note",
+            "consideration_heading",
+            "national_priorities",
             "start_year",
             "end_year",
             "period_label",
@@ -69,8 +83,6 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "status",
             "urgency",
             "importance",
-            "is_priority",
-            "priority_inferred",
             "consideration",
             "future_no",
             "data_notes",
@@ -136,6 +148,7 @@ class MeasureSerializer(serializers.ModelSerializer):
     department = DepartmentSerializer(allow_null=True, help_text="担当課")
     effects = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
+    national_priorities = serializers.SerializerMethodField(help_text="取り組む国の重点取組事項の番号")
     kgi = serializers.SerializerMethodField()
     schedule_bars = ScheduleBarSerializer(many=True)
     kpi_targets = KpiTargetSerializer(many=True)
@@ -154,6 +167,7 @@ class MeasureSerializer(serializers.ModelSerializer):
             "goal",
             "effects",
             "notes",
+            "national_priorities",
             "department",
             "kgi",
             "schedule_bars",
@@ -169,6 +183,9 @@ class MeasureSerializer(serializers.ModelSerializer):
 
     def get_notes(self, measure) -> list[str]:
         return paragraphs(measure.notes)
+
+    def get_national_priorities(self, measure) -> list[int]:
+        return sorted(p.number for p in measure.national_priorities.all())
 
     @extend_schema_field(KgiSerializer(allow_null=True))
     def get_kgi(self, measure):

@@ -90,6 +90,34 @@ def test_a_measure_with_its_schedule_kgi_targets_and_costs(api, plan, measure):
     assert body["url"] == plan_url(plan, "measures", measure.code)
 
 
+def test_the_plan_its_own_words_and_the_national_priorities(api, plan):
+    detail = api("GET", plan_url(plan)).json()
+    for name in ("vision_description", "lcc_definition", "kgi_definition", "kpi_definition", "score_note"):
+        assert detail[name] == getattr(plan, name) != "", name
+    assert detail["consideration_heading"] == "検討の方向性(想定される一例)"
+    assert [(p["number"], p["name"]) for p in detail["national_priorities"]][:2] == [
+        (1, "自治体の情報システムの標準化・共通化"),
+        (2, "マイナンバーカードの普及促進"),
+    ]
+    assert len(detail["national_priorities"]) == 6
+    assert api("GET", "/api/plans/").json()["results"][0]["national_priorities"] == detail["national_priorities"]
+    initiative = api("GET", plan_url(plan, "initiatives")).json()["results"][0]
+    assert "is_priority" not in initiative and "priority_inferred" not in initiative
+    measures = api("GET", plan_url(plan, "measures")).json()["results"]
+    tagged = {m["code"]: m["national_priorities"] for m in measures if m["national_priorities"]}
+    assert tagged == {
+        "I-1-1": [3],
+        "I-6-1": [3],
+        "II-1-1": [4],
+        "II-2-1": [1],
+        "II-3-1": [5],
+        "II-5-1": [6],
+        "II-5-2": [6],
+        "II-6-1": [5],
+    }
+    assert api("GET", plan_url(plan, "measures", "II-2-1")).json()["national_priorities"] == [1]
+
+
 def test_measures_are_filtered_by_department_and_policy(api, plan, measure, other_department):
     Measure.objects.filter(plan=plan, code="II-1-1").update(department=other_department)
     mine = api("GET", plan_url(plan, "measures") + "?department=test-dept").json()

@@ -19,29 +19,29 @@ SIGNED_IN = 2  # the token with its user, the user's roles
 def endpoints(plan, measure):
     """(endpoint, URL, queries after signing in, what they are)."""
     return [
-        ("plans", "/api/plans/", 2, "count, the page of plans"),
-        ("plan", plan_url(plan), 1, "plan"),
+        ("plans", "/api/plans/", 3, "count, the page of plans, their national 重点取組事項"),
+        ("plan", plan_url(plan), 2, "plan, its national 重点取組事項"),
         ("policies", plan_url(plan, "policies"), 4, "plan, count, the page of policies, their initiatives"),
         ("initiatives", plan_url(plan, "initiatives"), 3, "plan, count, the page of initiatives with their policy"),
         (
             "measures",
             plan_url(plan, "measures"),
-            6,
-            "plan, count, the page of measures (with initiative, policy, department, KGI), their schedule bars, "
-            "KPI targets, planned costs",
+            7,
+            "plan, count, the page of measures (with initiative, policy, department, KGI), their national "
+            "重点取組事項, schedule bars, KPI targets, planned costs",
         ),
         (
             "measures filtered",
             plan_url(plan, "measures") + "?department=test-dept&policy=1",
-            6,
+            7,
             "the same, filtered in SQL",
         ),
         (
             "measure",
             plan_url(plan, "measures", measure.code),
-            5,
-            "plan, the measure (with initiative, policy, department, KGI), its schedule bars, KPI targets, "
-            "planned costs",
+            6,
+            "plan, the measure (with initiative, policy, department, KGI), its national 重点取組事項, schedule "
+            "bars, KPI targets, planned costs",
         ),
         (
             "measure's years",

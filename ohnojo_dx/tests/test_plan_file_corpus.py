@@ -17,13 +17,24 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from budget.models import GeneralFundPlan, PlannedCost
-from initiatives.models import Initiative, Measure, Plan, Policy, ScheduleBar
+from initiatives.models import Initiative, Measure, NationalPriority, Plan, Policy, ScheduleBar
 from kpi.models import Kgi, KpiTarget
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = (Plan, Policy, Initiative, Measure, ScheduleBar, Kgi, KpiTarget, PlannedCost, GeneralFundPlan)
+MODELS = (
+    Plan,
+    NationalPriority,
+    Policy,
+    Initiative,
+    Measure,
+    ScheduleBar,
+    Kgi,
+    KpiTarget,
+    PlannedCost,
+    GeneralFundPlan,
+)
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # What leaks when an exception reaches the user: a traceback, or an exception's repr such as KeyError('x').
 PYTHON_LEAKS = re.compile(r"Traceback|Error\(|Exception|File \"|line \d+|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}")
@@ -40,7 +51,9 @@ def valid_plan():
             "start_year": 2026,
             "end_year": 2027,
             "data_notes": ["注記"],
+            "kgi_definition": "計画期間全体の達成度を測る指標",
         },
+        "national_priorities": [{"number": 1, "name": "重点1", "content": "内容"}, {"number": 2, "name": "重点2"}],
         "policies": [
             {
                 "number": 1,
@@ -51,7 +64,6 @@ def valid_plan():
                         "number": 1,
                         "title": "取組",
                         "urgency": 50,
-                        "is_priority": True,
                         "measures": [
                             {
                                 "code": "I-1-1",
@@ -62,6 +74,7 @@ def valid_plan():
                                 "kgi": {"text": "件数：5件", "indicator": "件数", "target": 5, "unit": "件"},
                                 "kpi": {"2026": {"value": 1}, "2027": {"value": 5.5}},
                                 "lcc": {"2026": 100, "2027": None},
+                                "national_priorities": [1],
                             },
                         ],
                     },
@@ -149,7 +162,13 @@ CORPUS = {
     "adopted_on a number": broken(setting(["plan", "adopted_on"], 20260401)),
     "data_notes a string": broken(setting(["plan", "data_notes"], "注記")),
     "urgency true": broken(lambda d: d["policies"][0]["initiatives"][0].__setitem__("urgency", True)),
-    "is_priority a string": broken(lambda d: d["policies"][0]["initiatives"][0].__setitem__("is_priority", "yes")),
+    "is_priority (no longer a plan file key)": broken(
+        lambda d: d["policies"][0]["initiatives"][0].__setitem__("is_priority", True)
+    ),
+    "national_priorities a dict": broken(setting(["national_priorities"], {"number": 1})),
+    "national priority without a name": broken(lambda d: d["national_priorities"][0].pop("name")),
+    "a measure's national priority a string": broken(on_measure("national_priorities", ["1"])),
+    "a measure's national priority as a number": broken(on_measure("national_priorities", 1)),
     "measures a dict": broken(lambda d: d["policies"][0]["initiatives"][0].__setitem__("measures", {})),
     "kpi a list": broken(on_measure("kpi", [1, 2])),
     "kpi value true": broken(on_measure("kpi", {"2026": {"value": True}})),
@@ -205,7 +224,10 @@ def test_the_unbroken_plan_loads(tmp_path, capsys):
     after = row_counts()
     assert after["Plan"] == before["Plan"] + 1
     assert after["KpiTarget"] == before["KpiTarget"] + 2
-    assert Measure.objects.get(plan__code="corpus-city-r8").effects == "効果"
+    measure = Measure.objects.get(plan__code="corpus-city-r8")
+    assert measure.effects == "効果"
+    assert [p.name for p in measure.national_priorities.all()] == ["重点1"]
+    assert Plan.objects.get(code="corpus-city-r8").kgi_definition == "計画期間全体の達成度を測る指標"
 
 
 @pytest.mark.parametrize("content", CORPUS.values(), ids=CORPUS.keys())
@@ -234,6 +256,8 @@ def test_malformed_file_gets_one_japanese_line_and_nothing_is_written(tmp_path, 
         ("top-level list", "ファイル全体"),
         ("general_fund amount a string", "general_fund[0].amount "),
         ("NUL in a title", "plan.title"),
+        ("a measure's national priority a string", "policies[0].initiatives[0].measures[0].national_priorities[0] "),
+        ("national priority without a name", 'national_priorities[0] に "name"'),
     ],
 )
 def test_the_line_names_where_the_problem_is(tmp_path, case, place):
@@ -257,8 +281,23 @@ def test_effects_as_a_string_is_not_split_into_letters(tmp_path):
         (on_measure("kpi", {"2026": {"value": 10**400}}), "施策 I-1-1 KPI 2026"),
         (on_measure("ordinal", 10**30), "施策 I-1-1 ordinal"),
         (lambda d: d["policies"][0]["initiatives"][0].__setitem__("status", "zzz"), "基本方針Ⅰ 取組1 status"),
+        (
+            on_measure("national_priorities", [3]),
+            "施策 I-1-1 national_priorities: 国の重点取組事項に番号 3 がありません。",
+        ),
+        (on_measure("national_priorities", [1, 1]), "施策 I-1-1 national_priorities: 国の重点取組事項の番号 1 が重複"),
+        (lambda d: d["national_priorities"][1].update(number=1, name="重点1"), "国の重点取組事項 1"),
     ],
-    ids=["amount 10**30", "negative amount", "400-digit KPI", "ordinal 10**30", "unknown status"],
+    ids=[
+        "amount 10**30",
+        "negative amount",
+        "400-digit KPI",
+        "ordinal 10**30",
+        "unknown status",
+        "a national priority the plan does not list",
+        "a national priority twice",
+        "two national priorities with one number",
+    ],
 )
 def test_a_value_the_models_refuse_is_one_line_too(tmp_path, change, place):
     """A well-shaped file with one bad value: the models' Japanese message, still one line, still nothing written."""

@@ -20,7 +20,7 @@ from django.urls import reverse
 from budget.models import GeneralFundPlan, PlannedCost
 from conftest import grow_plan, plan_data
 from initiatives.fields import CONTROL_CHARACTERS_MESSAGE, NEGATIVE_MESSAGE
-from initiatives.models import Initiative, Measure, Plan, Policy, ScheduleBar
+from initiatives.models import Initiative, Measure, NationalPriority, Plan, Policy, ScheduleBar
 from kpi.models import Kgi, KpiTarget
 from ohnojo_dx import plan_workbook, views_plan_import
 from ohnojo_dx.plan_export import plan_to_data
@@ -37,8 +37,20 @@ from ohnojo_dx.views_plan_import import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (Plan, Policy, Initiative, Measure, ScheduleBar, Kgi, KpiTarget, PlannedCost, GeneralFundPlan)
+MODELS = (
+    Plan,
+    NationalPriority,
+    Policy,
+    Initiative,
+    Measure,
+    ScheduleBar,
+    Kgi,
+    KpiTarget,
+    PlannedCost,
+    GeneralFundPlan,
+)
 NEW_CODE = "ohnojo-dx-copy"
+PRIORITY_HEADER = "国の重点取組事項（番号、「、」で区切る）"
 
 
 # --- Helpers -------------------------------------------------------------------------------------------
@@ -53,11 +65,17 @@ def compared_fields(model):
     ]
 
 
+def many_to_many(model, obj):
+    """Each many-to-many field's targets by their natural key: a measure's national 重点取組事項 by number."""
+    return {f.name: sorted(t.number for t in getattr(obj, f.name).all()) for f in model._meta.many_to_many}
+
+
 def rows_of(plan):
     """Every row of a plan, by its natural key (the same in a copy of the plan)."""
     under = {"measure__plan": plan}
     return {
         Plan: {(): plan},
+        NationalPriority: {(p.number,): p for p in NationalPriority.objects.filter(plan=plan)},
         Policy: {(p.number,): p for p in Policy.objects.filter(plan=plan)},
         Initiative: {
             (i.policy.number, i.number): i
@@ -93,6 +111,8 @@ def differences(first, second):
                 for name in compared_fields(model)
                 if getattr(a[model][key], name) != getattr(b[model][key], name)
             ]
+            links = many_to_many(model, a[model][key]), many_to_many(model, b[model][key])
+            found += [(model.__name__, key, name) for name in links[0] if links[0][name] != links[1][name]]
     return found
 
 
@@ -149,6 +169,7 @@ def test_the_workbook_reads_back_as_the_plan_file(plan):
     assert parsed.data == data
     assert dict(parsed.counts) == {
         "計画": 1,
+        "国の重点取組事項": 6,
         "基本方針": 2,
         "取組": 18,
         "個別施策": 30,
@@ -173,6 +194,7 @@ def test_the_plan_exported_and_imported_under_a_new_code_is_identical_field_by_f
     sizes = {model.__name__: len(rows) for model, rows in rows_of(copy).items()}
     assert sizes == {
         "Plan": 1,
+        "NationalPriority": 6,
         "Policy": 2,
         "Initiative": 18,
         "Measure": 30,
@@ -185,6 +207,9 @@ def test_the_plan_exported_and_imported_under_a_new_code_is_identical_field_by_f
     for model in MODELS:
         skipped = {f.name for f in model._meta.concrete_fields} - set(compared_fields(model))
         assert all(model._meta.get_field(name).is_relation or name in ("id", "code") for name in skipped)
+    # The measures' tags were compared too, and there were tags to compare.
+    tags = {key: many_to_many(Measure, m)["national_priorities"] for key, m in rows_of(copy)[Measure].items()}
+    assert sum(len(numbers) for numbers in tags.values()) == 8 and tags[("II-2-1",)] == [1]
 
 
 def test_the_comparison_notices_a_changed_field(plan):
@@ -192,8 +217,12 @@ def test_the_comparison_notices_a_changed_field(plan):
     bar = ScheduleBar.objects.filter(measure__plan=copy).order_by("pk")[3]
     ScheduleBar.objects.filter(pk=bar.pk).update(is_inferred=not bar.is_inferred)
     KpiTarget.objects.filter(measure__plan=copy, measure__code="I-1-1", fiscal_year=2023).update(value=Decimal("65"))
+    Measure.objects.get(plan=copy, code="II-3-1").national_priorities.clear()
+    NationalPriority.objects.filter(plan=copy, number=2).update(content="")
     assert sorted(differences(plan, copy)) == [
         ("KpiTarget", ("I-1-1", 2023), "value"),
+        ("Measure", ("II-3-1",), "national_priorities"),
+        ("NationalPriority", (2,), "content"),
         ("ScheduleBar", (bar.measure.code, bar.order), "is_inferred"),
     ]
 
@@ -204,9 +233,11 @@ def test_a_template_filled_in_by_hand_is_imported(db):
     wb["計画"].append(
         ["sample-r8", "サンプル市DX計画", "サンプル市", datetime.date(2026, 4, 1), "ビジョン", "", "", 2026, 2030]
     )
+    wb["重点取組事項"].append([1, "重点の一", "内容"])
+    wb["重点取組事項"].append(["２", "重点の二"])
     wb["基本方針"].append([1, "Ⅰ", "方針", ""])
-    wb["取組"].append([1, 1, "取組", "８０", "－", "○", "", "実施", "", "", ""])
-    wb["施策"].append([1, 1, "I-1-1", 1, "施策", "内容", "", "効果1\n効果2"])
+    wb["取組"].append([1, 1, "取組", "８０", "－", "実施", "", "", ""])
+    wb["施策"].append([1, 1, "I-1-1", 1, "施策", "内容", "", "効果1\n効果2", "", "", "２、１"])
     wb["スケジュール"].append(["I-1-1", "運用", 2026, 2030, "", ""])
     wb["KGI"].append(["I-1-1", "件数：5件", "件数", 5, "", "件", "低いほど良い", "○"])
     wb["KPI目標"].append(["I-1-1", 2026, "", "１"])
@@ -221,8 +252,9 @@ def test_a_template_filled_in_by_hand_is_imported(db):
 
     assert (plan.start_year, plan.adopted_on) == (2026, datetime.date(2026, 4, 1))
     initiative = Initiative.objects.get(policy__plan=plan)
-    assert (initiative.urgency, initiative.importance, initiative.is_priority) == (80, None, True)
+    assert (initiative.urgency, initiative.importance) == (80, None)
     measure = Measure.objects.get(plan=plan)
+    assert [str(p) for p in measure.national_priorities.order_by("number")] == ["①重点の一", "②重点の二"]
     assert measure.effect_lines() == ["効果1", "効果2"]
     assert (measure.kgi.direction, measure.kgi.is_cumulative) == ("lower", True)
     targets = {t.fiscal_year: (t.value, t.text) for t in measure.kpi_targets.all()}
@@ -337,8 +369,16 @@ def test_a_plan_code_already_taken_is_named_in_the_plan_sheet(plan):
             {("年度経費", "B2"): "R4"},
             ("年度経費", 2, "B", "年度（西暦）", "年度は西暦の整数で入力してください（1989〜2100、例: 2022）。"),
         ),
-        ({("取組", "F2"): "たぶん"}, ("取組", 2, "F", "重点取組", "「○」（はい）か空欄（いいえ）にしてください。")),
-        ({("取組", "H2"): "中止"}, ("取組", 2, "H", "状態", "「実施」「今後検討」のどれかにしてください。")),
+        ({("取組", "F2"): "中止"}, ("取組", 2, "F", "状態", "「実施」「今後検討」のどれかにしてください。")),
+        (
+            {("施策", "K2"): "一と三"},
+            ("施策", 2, "K", PRIORITY_HEADER, "番号を「、」で区切って入力してください（例：1、3）。"),
+        ),
+        ({("施策", "K2"): "3、9"}, ("施策", 2, "K", PRIORITY_HEADER, "国の重点取組事項に番号 9 がありません。")),
+        (
+            {("重点取組事項", "A3"): 1},
+            ("重点取組事項", 3, "A", "番号", "重点取組事項の番号 1が重複しています（2行目と同じ）。"),
+        ),
         (
             {("一般財源", "D2"): "－"},
             (
@@ -515,7 +555,9 @@ def test_the_template_downloads_for_a_signed_in_role(client, viewer, db):
     client.force_login(viewer)
     response = client.get(reverse("plan_workbook_template"))
     assert response.status_code == 200
-    assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames[:9] == [s.name for s in plan_workbook.SHEETS]
+    assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames[:10] == [
+        s.name for s in plan_workbook.SHEETS
+    ]
 
 
 def test_no_role_no_download(client, outsider, plan):
@@ -629,9 +671,9 @@ SIGNED_IN = 3  # session, user, the user's roles
     "route, queries",
     [
         # the plan; policies, initiatives, measures with their KGI, schedule bars, KPI targets,
-        # planned costs, 一般財源
-        ("plan_workbook", 8),
-        ("plan_file", 8),
+        # planned costs, national 重点取組事項, the measures' tags, 一般財源
+        ("plan_workbook", 10),
+        ("plan_file", 10),
         ("plan_workbook_template", 0),
         ("plan_import", 0),
     ],
