@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from budget.models import PlannedCost
+from budget.chain import STAGE_PERMISSIONS, STAGES, chain_of
+from budget.models import FUNDING_FIELDS, BudgetFigure, PlannedCost
 from initiatives.fiscal import fiscal_year_label, format_amount, format_number
 from initiatives.models import Measure
 from kpi.achievement import assess_year, grade_scale
@@ -191,6 +192,13 @@ def measure_history(measure, limit=100):
         ["amount"],
         year_title("年度経費（LCC）"),
     )
+    stages = dict(BudgetFigure.Stage.choices)
+    changes += _changes(
+        BudgetFigure.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        BudgetFigure,
+        ["amount", *FUNDING_FIELDS, "note"],
+        lambda h: f"{fiscal_year_label(h.fiscal_year)} {stages.get(h.stage, '')}",
+    )
     changes += _changes(
         Kgi.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
         Kgi,
@@ -244,3 +252,11 @@ def chart_data(measure, year_rows, schedule):
         ],
         "first_year": measure.plan.start_year,
     }
+
+
+def money_chain_rows(measure, user):
+    """Per year of the plan: the year, its ChainYear (LCC → … → 決算額, flags), and the stages this user
+    may enter (three queries)."""
+    chain = chain_of(Measure.objects.filter(pk=measure.pk), measure.plan.fiscal_years)
+    editable = [stage for stage in STAGES if user.has_perm(STAGE_PERMISSIONS[stage], measure)]
+    return [(year, chain(measure.pk, year), editable) for year in measure.plan.fiscal_years]

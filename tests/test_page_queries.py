@@ -30,10 +30,11 @@ def pages(plan, measure):
         (
             "measure page",
             measure.get_absolute_url(),
-            12,
+            16,
             "measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets, planned "
             "costs, records, their bar statuses, grade thresholds; history of records, KPI targets, planned "
-            "costs, KGI and bar statuses",
+            "costs, budget figures, KGI and bar statuses; the money chain's planned costs, budget figures "
+            "and records",
         ),
         (
             "entry form",
@@ -52,8 +53,9 @@ def pages(plan, measure):
         (
             "図表2-4-1",
             reverse("budget:budget_table", args=[plan.code]),
-            4,
-            "plan, policies, planned costs per policy and year, 一般財源 per policy and year",
+            7,
+            "plan, policies, planned costs per policy and year, 一般財源 per policy and year; for the stage "
+            "tables: policies, budget figures per policy, year and stage, records per policy and year",
         ),
         (
             "図表2-4-1 workbook",
@@ -62,6 +64,20 @@ def pages(plan, measure):
             "the same as the page",
         ),
         ("report list", reverse("budget:reports", args=[plan.code]), 1, "plan"),
+        (
+            "money chain",
+            reverse("budget:chain", args=[plan.code, YEAR]),
+            6,
+            "plan, departments of the filter, measures (with department, initiative, policy), the chain's "
+            "planned costs, budget figures and records",
+        ),
+        (
+            "budget figure form",
+            reverse("budget:figure_edit", args=[plan.code, measure.code, YEAR, "request"]),
+            7,
+            "plan, measure (with department, KGI), the stored figure, the chain's planned costs, budget "
+            "figures and records, the year's lock",
+        ),
     ]
 
 
@@ -74,6 +90,8 @@ PAGES = [
     "図表2-4-1",
     "図表2-4-1 workbook",
     "report list",
+    "money chain",
+    "budget figure form",
 ]
 
 
@@ -86,6 +104,7 @@ def test_every_page_is_listed():
     pinned_elsewhere |= {"plan_workbook", "plan_file", "plan_workbook_template", "plan_import"}  # test_plan_workbook
     here = {"initiatives:plan_list", "initiatives:plan_detail", "measure_detail", "kpi:measure_year_edit"}
     here |= {"kpi:pdca", "budget:budget_table", "budget:budget_table_xlsx", "budget:reports"}
+    here |= {"budget:chain", "budget:figure_edit"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
     not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages

@@ -132,10 +132,11 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
     "kind, params, queries",
     [
         # session, user, groups, plan; facts: grade thresholds, delayed bars, one joined query per plan year (4);
-        # the filter's departments (drawn on the page only)
-        ("hearing", {}, 11),
-        ("hearing", {"format": "xlsx"}, 10),
-        ("hearing", {"format": "csv"}, 10),
+        # the money chain: planned costs, budget figures, records; the filter's departments (drawn on the
+        # page only)
+        ("hearing", {}, 14),
+        ("hearing", {"format": "xlsx"}, 13),
+        ("hearing", {"format": "csv"}, 13),
         # session, user, groups, plan, policies, planned costs, general fund, actuals
         ("execution", {}, 8),
         ("execution", {"format": "xlsx"}, 8),

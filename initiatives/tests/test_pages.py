@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from budget.models import BudgetFigure
 from budget.views import REPORTS
 from initiatives.models import Measure
 from kpi.models import BarStatus, MeasureYear
@@ -26,6 +27,7 @@ POST_ONLY = {
 }
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
+ENTRY |= {"budget:figure_edit"}
 
 
 def named_routes(patterns=None, namespace=""):
@@ -49,6 +51,7 @@ def route_urls(plan, names):
         "year": [plan.end_year],
         "department_code": ["test-dept"],
         "kind": list(REPORTS),
+        "stage": BudgetFigure.Stage.values,
     }
     urls = []
     for name, params in named_routes():
@@ -142,8 +145,9 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     url = measure.get_absolute_url()
     # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets,
     # planned costs, measure-years, their bar statuses, grade thresholds, the viewer's groups,
-    # history of measure-years, KPI targets, planned costs, KGI and bar statuses
-    with django_assert_num_queries(15):
+    # history of measure-years, KPI targets, planned costs, budget figures, KGI and bar statuses; the money
+    # chain's planned costs, budget figures and records
+    with django_assert_num_queries(19):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",
