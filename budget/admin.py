@@ -3,7 +3,7 @@ from django.contrib import admin
 from initiatives.admin import HistoryAdmin
 from kpi.admin import PlanYearAdmin, PlanYearInline
 
-from .models import BudgetFigure, GeneralFundPlan, PlannedCost
+from .models import BudgetFigure, GeneralFundPlan, Hearing, HearingDecision, PlannedCost
 
 
 class PlannedCostInline(PlanYearInline):
@@ -25,14 +25,8 @@ class GeneralFundPlanAdmin(HistoryAdmin):
     autocomplete_fields = ["measure"]
 
 
-@admin.register(BudgetFigure)
-class BudgetFigureAdmin(HistoryAdmin):
-    """Read-only: each stage is entered on its page (budget:figure_edit), through kpi.workflow."""
-
-    list_display = ["measure", "fiscal_year", "stage", "amount", "general_fund", "is_sample"]
-    list_filter = ["measure__plan", "fiscal_year", "stage", "is_sample", "measure__department"]
-    search_fields = ["measure__name", "measure__code"]
-    list_select_related = ["measure"]
+class ReadOnlyAdmin(HistoryAdmin):
+    """Entered on the portal's own pages, through kpi.workflow; the admin lists them and their history."""
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -42,3 +36,32 @@ class BudgetFigureAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(BudgetFigure)
+class BudgetFigureAdmin(ReadOnlyAdmin):
+    """Each stage is entered on its page (budget:figure_edit)."""
+
+    list_display = ["measure", "fiscal_year", "stage", "amount", "general_fund", "is_sample"]
+    list_filter = ["measure__plan", "fiscal_year", "stage", "is_sample", "measure__department"]
+    search_fields = ["measure__name", "measure__code"]
+    list_select_related = ["measure"]
+
+
+@admin.register(Hearing)
+class HearingAdmin(ReadOnlyAdmin):
+    """Dates are set on the hearings page (budget:hearing_edit)."""
+
+    list_display = ["plan", "fiscal_year", "department", "held_on"]
+    list_filter = ["plan", "fiscal_year"]
+    list_select_related = ["plan", "department"]
+
+
+@admin.register(HearingDecision)
+class HearingDecisionAdmin(ReadOnlyAdmin):
+    """Recorded on the measure's hearing page (budget:decision_edit)."""
+
+    list_display = ["measure", "fiscal_year", "decision"]
+    list_filter = ["measure__plan", "fiscal_year", "decision", "measure__department"]
+    search_fields = ["measure__name", "measure__code"]
+    list_select_related = ["measure"]

@@ -1,13 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.fields import JapaneseIntegerField, RefuseControlCharacters
+from initiatives.fields import JapaneseDateField, JapaneseIntegerField, RefuseControlCharacters
 from initiatives.fiscal import fiscal_year_label, format_amount
 from initiatives.models import Department
 from kpi.forms import seen_version_field
 
 from .chain import over_ceiling
-from .models import FUNDING_FIELDS, BudgetFigure
+from .models import FUNDING_FIELDS, BudgetFigure, Hearing, HearingDecision
 
 
 class ReportFilterForm(forms.Form):
@@ -80,3 +80,39 @@ class BudgetFigureForm(RefuseControlCharacters, forms.ModelForm):
                 ),
             )
         return data
+
+
+class HearingForm(RefuseControlCharacters, forms.ModelForm):
+    """A department's 予算ヒアリング: its date and a note."""
+
+    seen_version = seen_version_field()
+
+    class Meta:
+        model = Hearing
+        fields = ("held_on", "note")
+        field_classes = {"held_on": JapaneseDateField}
+        widgets = {"held_on": forms.DateInput(attrs={"type": "date"}), "note": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {"held_on": {"invalid": _("実施日は 2025-11-05 や 2025/11/05 の形で入力してください。")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
+
+
+class HearingDecisionForm(RefuseControlCharacters, forms.ModelForm):
+    """The hearing's 確認・評価 and decision for one measure."""
+
+    seen_version = seen_version_field()
+
+    class Meta:
+        model = HearingDecision
+        fields = ("evaluation", "decision", "decision_text")
+        widgets = {
+            "evaluation": forms.Textarea(attrs={"rows": 4}),
+            "decision_text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
+        self.fields["decision"].choices = [("", "選択してください"), *self.fields["decision"].choices[1:]]

@@ -213,3 +213,80 @@ class BudgetFigure(models.Model):
     @property
     def funding(self):
         return [getattr(self, f) for f in FUNDING_FIELDS]
+
+
+class Hearing(models.Model):
+    """予算ヒアリング: one department's hearing in a plan-year, with its date.
+
+    §3.2 of the plan: progress and achievement are checked and evaluated in the hearings, where the
+    improvements and revisions are decided (HearingDecision, per measure). Written through
+    kpi.workflow.save_review (the DX推進部門; the version seen)."""
+
+    plan = models.ForeignKey("initiatives.Plan", models.PROTECT, related_name="hearings", verbose_name=_("計画"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    department = models.ForeignKey(
+        "initiatives.Department", models.PROTECT, related_name="hearings", verbose_name=_("担当課")
+    )
+    held_on = models.DateField(_("実施日"))
+    note = models.TextField(_("備考"), max_length=1000, blank=True)
+    version = models.PositiveIntegerField(_("版"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("予算ヒアリング")
+        verbose_name_plural = _("予算ヒアリング")
+        ordering = ["plan", "fiscal_year", "held_on", "department"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "fiscal_year", "department"],
+                name="hearing_one_per_department_year",
+                violation_error_message=_("この課のこの年度の予算ヒアリングは既にあります。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "hearing_year_range"),
+        ]
+
+    def __str__(self):
+        return f"{fiscal_year_label(self.fiscal_year)} {self.department}"
+
+    def clean(self):
+        if self.plan_id:
+            self.plan.check_fiscal_year(self.fiscal_year)
+
+
+class HearingDecision(models.Model):
+    """What the 予算ヒアリング found and decided about one measure in a plan-year (the DX推進部門 enters
+    it; the measure's 担当課 reads it on the measure page and in the 事業シート)."""
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", _("継続（現行どおり）")
+        IMPROVE = "improve", _("改善")
+        REVISE = "revise", _("見直し")
+
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.PROTECT, related_name="hearing_decisions", verbose_name=_("個別施策")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    evaluation = models.TextField(_("確認・評価"), max_length=2000, blank=True)
+    decision = models.CharField(_("決定"), max_length=10, choices=Decision, blank=True)
+    decision_text = models.TextField(_("決定の内容（改善・見直しの内容）"), max_length=2000, blank=True)
+    version = models.PositiveIntegerField(_("版"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("予算ヒアリングの確認・評価")
+        verbose_name_plural = _("予算ヒアリングの確認・評価")
+        ordering = ["measure", "fiscal_year"]
+        constraints = per_measure_year("hearing_decision", "予算ヒアリングの確認・評価")
+
+    def __str__(self):
+        return f"{fiscal_year_label(self.fiscal_year)} {self.get_decision_display() or '（未決定）'}"
+
+    def clean(self):
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
+        if self.decision in (self.Decision.IMPROVE, self.Decision.REVISE) and not self.decision_text.strip():
+            message = _("改善・見直しの内容を書いてください。")
+            raise ValidationError({"decision_text": ValidationError(message, code="decision_text_required")})

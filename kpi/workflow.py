@@ -145,6 +145,14 @@ def save_year_figure(row, user, perm, seen_version, reason, sample=False):
     return _write(row, seen_version, reason)
 
 
+@transaction.atomic
+def save_review(row, user, seen_version, reason):
+    """Save a DX推進部門 row about a plan-year that the year's approval does not lock (a 予算ヒアリング's
+    date, its 確認・評価 and decision for a measure): the role (APPROVE), then the version seen."""
+    _require(user, APPROVE)
+    return _write(row, seen_version, reason)
+
+
 # --- The PDCA record --------------------------------------------------------------------------------
 
 

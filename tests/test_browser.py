@@ -151,3 +151,23 @@ def test_department_head_filters_opens_charts_and_downloads_the_hearing_workbook
     assert values[f"{letters['LCC計画（千円）']}{total_row}"] == 665100  # R7 LCC 計, as 図表2-4-1
     assert values[f"{letters['決算額（千円）']}{total_row}"] == 3000
     assert page.problems == []
+
+
+def test_hearing_sheets_print_one_measure_to_an_a4_page(page, plan, viewer, department):
+    from initiatives.models import Measure
+
+    codes = ["I-3-1", "I-3-2", "I-3-3"]
+    Measure.objects.filter(plan=plan, code__in=codes).update(department=department)
+    log_in(page, viewer)
+    page.goto(f"/plans/{plan.code}/years/2025/hearings/")
+    page.get_by_role("link", name="表示・印刷").click()
+    expect(page.locator("article.business-sheet")).to_have_count(3)
+    expect(page.get_by_role("button", name="印刷（1施策1ページ）")).to_be_visible()
+    assert serious_violations(page) == []
+    page.emulate_media(media="print")
+    styles = page.eval_on_selector_all(
+        "article.business-sheet", "els => els.map(e => [getComputedStyle(e).breakAfter, getComputedStyle(e).page])"
+    )
+    assert styles == [["page", "sheet"], ["page", "sheet"], ["auto", "sheet"]]
+    expect(page.locator(".breadcrumbs")).to_be_hidden()
+    assert page.problems == []

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from budget.models import BudgetFigure, PlannedCost
+from budget.models import BudgetFigure, Hearing, HearingDecision, PlannedCost
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
 from initiatives.models import Measure, ScheduleBar
 from initiatives.roles import Role
@@ -60,6 +60,10 @@ def locked(measure, dx_user):
 def submitted(measure):
     """R7 submitted at version 2; a page opened at version 1 is stale. Its budget figures too."""
     figures(measure, OPEN_YEAR, 2)
+    Hearing.objects.create(
+        plan=measure.plan, fiscal_year=OPEN_YEAR, department=measure.department, held_on="2025-11-05", version=2
+    )
+    HearingDecision.objects.create(measure=measure, fiscal_year=OPEN_YEAR, evaluation="確認済み", version=2)
     return MeasureYear.objects.create(
         measure=measure, fiscal_year=OPEN_YEAR, kpi_actual=60, work_done="x", status="submitted", version=2
     )
@@ -83,6 +87,8 @@ def snapshot(measure):
         list(KpiTarget.objects.filter(measure=measure).order_by("fiscal_year").values()),
         list(PlannedCost.objects.filter(measure=measure).order_by("fiscal_year").values()),
         list(BudgetFigure.objects.filter(measure=measure).order_by("fiscal_year", "stage").values()),
+        list(Hearing.objects.filter(department=measure.department).order_by("pk").values()),
+        list(HearingDecision.objects.filter(measure=measure).order_by("pk").values()),
     )
 
 
@@ -237,6 +243,16 @@ def admin_figure(action):
     return post
 
 
+def hearing_date(client, measure, record, seen):
+    url = reverse("budget:hearing_edit", args=[measure.plan.code, record.fiscal_year, measure.department.code])
+    return client.post(url, {"seen_version": seen, "held_on": "2025-12-24"})
+
+
+def hearing_decision(client, measure, record, seen):
+    url = reverse("budget:decision_edit", args=[measure.plan.code, measure.code, record.fiscal_year])
+    return client.post(url, {"seen_version": seen, "evaluation": "改ざん", "decision": "continue"})
+
+
 def orm(model, operation, **change):
     """Writes that skip every form and the workflow: the database itself refuses them."""
 
@@ -328,6 +344,8 @@ WRITE_PATHS = [
     ("admin budget figure change", admin_figure("change"), "dx", True, False),
     ("admin budget figure delete", admin_figure("delete"), "dx", True, False),
     ("admin budget figure history", admin_figure("history"), "dx", True, False),
+    ("hearing date form", hearing_date, "dx", False, True),  # not locked with the year: reviews go on
+    ("hearing decision form", hearing_decision, "dx", False, True),
     ("ORM budget figure update", orm(BudgetFigure, "update", amount=1), "dx", True, False),
     ("ORM budget figure delete", orm(BudgetFigure, "delete"), "dx", True, False),
 ]

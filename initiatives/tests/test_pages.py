@@ -27,7 +27,7 @@ POST_ONLY = {
 }
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
-ENTRY |= {"budget:figure_edit"}
+ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit"}
 
 
 def named_routes(patterns=None, namespace=""):
@@ -65,7 +65,7 @@ ALL_ROUTES = {name for name, _ in named_routes()}
 
 
 @pytest.fixture
-def urls(plan):
+def urls(plan, department):
     """Every page anyone signed in may read."""
     return route_urls(plan, ALL_ROUTES - PUBLIC - POST_ONLY - ENTRY)
 
@@ -144,10 +144,10 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     BarStatus.objects.create(measure_year=record, bar=bars[2], state=BarStatus.State.DELAYED)
     url = measure.get_absolute_url()
     # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, KPI targets,
-    # planned costs, measure-years, their bar statuses, grade thresholds, the viewer's groups,
-    # history of measure-years, KPI targets, planned costs, budget figures, KGI and bar statuses; the money
-    # chain's planned costs, budget figures and records
-    with django_assert_num_queries(19):
+    # planned costs, measure-years, their bar statuses, grade thresholds, hearing decisions, the viewer's
+    # groups, history of measure-years, KPI targets, planned costs, budget figures, hearing decisions, KGI and
+    # bar statuses; the money chain's planned costs, budget figures and records
+    with django_assert_num_queries(21):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",
