@@ -94,7 +94,7 @@ def grow_plan(plan, count, year=2025):
     For tests that pin query counts: a page must make as many queries for
     3,000 measures as for 30.
     """
-    from budget.models import PlannedCost
+    from budget.models import BudgetFigure, PlannedCost
     from initiatives.models import Measure
     from kpi.models import Kgi, KpiTarget, MeasureYear
 
@@ -117,6 +117,11 @@ def grow_plan(plan, count, year=2025):
     MeasureYear.objects.bulk_create(
         MeasureYear(measure=m, fiscal_year=year, kpi_actual=i % 12, actual_cost=90, status="submitted")
         for i, m in enumerate(measures)
+    )
+    BudgetFigure.objects.bulk_create(
+        BudgetFigure(measure=m, fiscal_year=year, stage=stage, amount=100 + i % 3, general_fund=100 + i % 3)
+        for i, m in enumerate(measures)
+        for stage in BudgetFigure.Stage
     )
     return measures
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from initiatives.admin import HistoryAdmin
 from kpi.admin import PlanYearAdmin, PlanYearInline
 
-from .models import GeneralFundPlan, PlannedCost
+from .models import BudgetFigure, GeneralFundPlan, Hearing, HearingDecision, PlannedCost
 
 
 class PlannedCostInline(PlanYearInline):
@@ -23,3 +23,45 @@ class GeneralFundPlanAdmin(HistoryAdmin):
     list_filter = ["policy__plan", "policy", "fiscal_year"]
     list_select_related = ["policy", "measure"]
     autocomplete_fields = ["measure"]
+
+
+class ReadOnlyAdmin(HistoryAdmin):
+    """Entered on the portal's own pages, through kpi.workflow; the admin lists them and their history."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BudgetFigure)
+class BudgetFigureAdmin(ReadOnlyAdmin):
+    """Each stage is entered on its page (budget:figure_edit)."""
+
+    list_display = ["measure", "fiscal_year", "stage", "amount", "general_fund", "is_sample"]
+    list_filter = ["measure__plan", "fiscal_year", "stage", "is_sample", "measure__department"]
+    search_fields = ["measure__name", "measure__code"]
+    list_select_related = ["measure"]
+
+
+@admin.register(Hearing)
+class HearingAdmin(ReadOnlyAdmin):
+    """Dates are set on the hearings page (budget:hearing_edit)."""
+
+    list_display = ["plan", "fiscal_year", "department", "held_on"]
+    list_filter = ["plan", "fiscal_year"]
+    list_select_related = ["plan", "department"]
+
+
+@admin.register(HearingDecision)
+class HearingDecisionAdmin(ReadOnlyAdmin):
+    """Recorded on the measure's hearing page (budget:decision_edit)."""
+
+    list_display = ["measure", "fiscal_year", "decision"]
+    list_filter = ["measure__plan", "fiscal_year", "decision", "measure__department"]
+    search_fields = ["measure__name", "measure__code"]
+    list_select_related = ["measure"]

@@ -11,7 +11,7 @@ class BudgetConfig(AppConfig):
         from initiatives.permissions import register_admin_perms
         from kpi.db import plan_row_lock
 
-        from .models import GeneralFundPlan, PlannedCost
+        from .models import BudgetFigure, GeneralFundPlan, PlannedCost
 
         register_admin_perms(self)
         install_after_migrate(
@@ -20,5 +20,7 @@ class BudgetConfig(AppConfig):
                 year_in_plan("planned_cost_year_in_plan", PlannedCost, "measure", "fiscal_year"),
                 year_in_plan("general_fund_year_in_plan", GeneralFundPlan, "policy", "fiscal_year"),
                 plan_row_lock("planned_cost_lock", PlannedCost),
+                year_in_plan("budget_figure_year_in_plan", BudgetFigure, "measure", "fiscal_year"),
+                plan_row_lock("budget_figure_lock", BudgetFigure),
             ],
         )

@@ -1,8 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.fiscal import fiscal_year_label
+from initiatives.fields import JapaneseDateField, JapaneseIntegerField, RefuseControlCharacters
+from initiatives.fiscal import fiscal_year_label, format_amount
 from initiatives.models import Department
+from kpi.forms import seen_version_field
+
+from .chain import over_ceiling
+from .models import FUNDING_FIELDS, BudgetFigure, Hearing, HearingDecision
 
 
 class ReportFilterForm(forms.Form):
@@ -21,3 +26,93 @@ class ReportFilterForm(forms.Form):
         super().__init__(data)
         self.fields["department"].queryset = Department.objects.filter(measures__plan=plan).distinct().order_by("code")
         self.fields["year"].choices = [("", "全年度")] + [(y, fiscal_year_label(y)) for y in plan.fiscal_years]
+
+
+class ChainFilterForm(forms.Form):
+    """The money chain page's filters: a department, and only the measures with a flag."""
+
+    department = forms.ModelChoiceField(
+        label=_("担当課"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label="すべて",
+        to_field_name="code",
+    )
+    flagged = forms.BooleanField(label=_("注意のある施策だけ"), required=False)
+
+    def __init__(self, data, plan):
+        super().__init__(data)
+        self.fields["department"].queryset = Department.objects.filter(measures__plan=plan).distinct().order_by("code")
+
+
+class BudgetFigureForm(RefuseControlCharacters, forms.ModelForm):
+    """One stage's amount of a measure-year, with its funding sources (budget.models.funding_error)."""
+
+    seen_version = seen_version_field()
+
+    class Meta:
+        model = BudgetFigure
+        fields = ("amount", *FUNDING_FIELDS, "note")
+        field_classes = {name: JapaneseIntegerField for name in ("amount", *FUNDING_FIELDS)}
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, ceiling=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ceiling = ceiling
+        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
+        self.fields["amount"].help_text = _("千円単位。「－」または空欄は「なし」。")
+        if self.instance.stage == BudgetFigure.Stage.REQUEST:
+            self.fields["note"].help_text = _("LCC（上限額）を超える要求には、その理由を書いてください。")
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.instance.stage == BudgetFigure.Stage.REQUEST
+            and over_ceiling(data.get("amount"), self.ceiling)
+            and not (data.get("note") or "").strip()
+        ):
+            self.add_error(
+                "note",
+                forms.ValidationError(
+                    _("予算要求額がLCC（投資可能な上限額：%(ceiling)s）を超えています。超える理由を書いてください。"),
+                    code="over_ceiling_reason",
+                    params={"ceiling": format_amount(self.ceiling) + ("千円" if self.ceiling is not None else "")},
+                ),
+            )
+        return data
+
+
+class HearingForm(RefuseControlCharacters, forms.ModelForm):
+    """A department's 予算ヒアリング: its date and a note."""
+
+    seen_version = seen_version_field()
+
+    class Meta:
+        model = Hearing
+        fields = ("held_on", "note")
+        field_classes = {"held_on": JapaneseDateField}
+        widgets = {"held_on": forms.DateInput(attrs={"type": "date"}), "note": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {"held_on": {"invalid": _("実施日は 2025-11-05 や 2025/11/05 の形で入力してください。")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
+
+
+class HearingDecisionForm(RefuseControlCharacters, forms.ModelForm):
+    """The hearing's 確認・評価 and decision for one measure."""
+
+    seen_version = seen_version_field()
+
+    class Meta:
+        model = HearingDecision
+        fields = ("evaluation", "decision", "decision_text")
+        widgets = {
+            "evaluation": forms.Textarea(attrs={"rows": 4}),
+            "decision_text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
+        self.fields["decision"].choices = [("", "選択してください"), *self.fields["decision"].choices[1:]]

@@ -123,3 +123,170 @@ class GeneralFundPlan(models.Model):
                         params={"other": _("施策別") if self.measure_id is None else _("基本方針全体")},
                     )
                 )
+
+
+FUNDING_FIELDS = ("national", "fund", "general_fund", "other")
+
+
+def funding_error(amount, sources):
+    """Why these funding sources cannot stand for the amount (None if they can): the one rule.
+
+    Funding is optional; once any source is given, the sources (a blank one counting as 0) add up to
+    the amount exactly, and an amount of "－" (none) has no sources.
+    """
+    given = [s for s in sources if s is not None]
+    if not given:
+        return None
+    if amount is None:
+        return _("金額が「－」（なし）のときは財源を入力できません。")
+    if sum(given) != amount:
+        return _("財源の合計（%(total)s千円）が金額（%(amount)s千円）と一致しません。") % {
+            "total": f"{sum(given):,}",
+            "amount": f"{amount:,}",
+        }
+    return None
+
+
+def _amount_field(label):
+    return models.BigIntegerField(label, null=True, blank=True, validators=[MinValueValidator(0)])
+
+
+class BudgetFigure(models.Model):
+    """One stage of a measure-year's money between the plan's ceiling and the 決算, in 千円.
+
+    §2.4 of the plan: the LCC (PlannedCost) is 「投資可能な上限額」, and 実施計画 and the
+    予算ヒアリング decide the final amounts. The stages, in order: 実施計画額 (the rolling three-year
+    plan, set each year by the DX推進部門), 予算要求額 (the 担当課's request for the hearing) and
+    査定額 (decided in the hearing, entered by the DX推進部門); the 決算 is the measure-year's record
+    (kpi.MeasureYear). Written only through kpi.workflow.save_year_figure (role, lock, version).
+    """
+
+    class Stage(models.TextChoices):
+        IMPLEMENTATION = "implementation", _("実施計画額")
+        REQUEST = "request", _("予算要求額")
+        ASSESSED = "assessed", _("査定額")
+
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.PROTECT, related_name="budget_figures", verbose_name=_("個別施策")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    stage = models.CharField(_("段階"), max_length=20, choices=Stage)
+    amount = models.BigIntegerField(
+        _("金額（千円）"), null=True, blank=True, validators=[MinValueValidator(0)], help_text=_("「－」はなし")
+    )
+    national = _amount_field(_("国・県支出金（千円）"))
+    fund = _amount_field(_("基金（デジタル化推進基金）（千円）"))
+    general_fund = _amount_field(_("一般財源（千円）"))
+    other = _amount_field(_("その他（千円）"))
+    note = models.TextField(_("備考"), max_length=1000, blank=True)
+    version = models.PositiveIntegerField(_("版"), default=1)
+    is_sample = models.BooleanField(_("サンプル"), default=False, help_text=_("デモ用の架空の金額です。"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("予算の段階別の金額")
+        verbose_name_plural = _("予算の段階別の金額")
+        ordering = ["measure", "fiscal_year", "stage"]
+        indexes = [models.Index(fields=["fiscal_year", "stage", "measure"], name="budget_figure_by_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "fiscal_year", "stage"],
+                name="budget_figure_one_per_stage",
+                violation_error_message=_("この施策のこの年度のこの段階の金額は既にあります。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "budget_figure_year_range"),
+            not_negative("budget_figure_not_negative", _("金額に負の数は入力できません。"), "amount", *FUNDING_FIELDS),
+        ]
+
+    def __str__(self):
+        return f"{fiscal_year_label(self.fiscal_year)} {self.get_stage_display()}"
+
+    def clean(self):
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
+        error = funding_error(self.amount, [getattr(self, f) for f in FUNDING_FIELDS])
+        if error:
+            raise ValidationError(ValidationError(error, code="funding_mismatch"))
+
+    @property
+    def funding(self):
+        return [getattr(self, f) for f in FUNDING_FIELDS]
+
+
+class Hearing(models.Model):
+    """予算ヒアリング: one department's hearing in a plan-year, with its date.
+
+    §3.2 of the plan: progress and achievement are checked and evaluated in the hearings, where the
+    improvements and revisions are decided (HearingDecision, per measure). Written through
+    kpi.workflow.save_review (the DX推進部門; the version seen)."""
+
+    plan = models.ForeignKey("initiatives.Plan", models.PROTECT, related_name="hearings", verbose_name=_("計画"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    department = models.ForeignKey(
+        "initiatives.Department", models.PROTECT, related_name="hearings", verbose_name=_("担当課")
+    )
+    held_on = models.DateField(_("実施日"))
+    note = models.TextField(_("備考"), max_length=1000, blank=True)
+    version = models.PositiveIntegerField(_("版"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("予算ヒアリング")
+        verbose_name_plural = _("予算ヒアリング")
+        ordering = ["plan", "fiscal_year", "held_on", "department"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "fiscal_year", "department"],
+                name="hearing_one_per_department_year",
+                violation_error_message=_("この課のこの年度の予算ヒアリングは既にあります。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "hearing_year_range"),
+        ]
+
+    def __str__(self):
+        return f"{fiscal_year_label(self.fiscal_year)} {self.department}"
+
+    def clean(self):
+        if self.plan_id:
+            self.plan.check_fiscal_year(self.fiscal_year)
+
+
+class HearingDecision(models.Model):
+    """What the 予算ヒアリング found and decided about one measure in a plan-year (the DX推進部門 enters
+    it; the measure's 担当課 reads it on the measure page and in the 事業シート)."""
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", _("継続（現行どおり）")
+        IMPROVE = "improve", _("改善")
+        REVISE = "revise", _("見直し")
+
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.PROTECT, related_name="hearing_decisions", verbose_name=_("個別施策")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    evaluation = models.TextField(_("確認・評価"), max_length=2000, blank=True)
+    decision = models.CharField(_("決定"), max_length=10, choices=Decision, blank=True)
+    decision_text = models.TextField(_("決定の内容（改善・見直しの内容）"), max_length=2000, blank=True)
+    version = models.PositiveIntegerField(_("版"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("予算ヒアリングの確認・評価")
+        verbose_name_plural = _("予算ヒアリングの確認・評価")
+        ordering = ["measure", "fiscal_year"]
+        constraints = per_measure_year("hearing_decision", "予算ヒアリングの確認・評価")
+
+    def __str__(self):
+        return f"{fiscal_year_label(self.fiscal_year)} {self.get_decision_display() or '（未決定）'}"
+
+    def clean(self):
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
+        if self.decision in (self.Decision.IMPROVE, self.Decision.REVISE) and not self.decision_text.strip():
+            message = _("改善・見直しの内容を書いてください。")
+            raise ValidationError({"decision_text": ValidationError(message, code="decision_text_required")})

@@ -13,6 +13,7 @@ from kpi.facts import measure_facts
 from kpi.models import MeasureYear
 from kpi.rollup import execution_rate
 
+from .chain import STAGES, chain_of
 from .selectors import plan_budget_table
 from .xlsx import Column, Report
 
@@ -54,11 +55,13 @@ def hearing_report(plan, year=None, department=None, today=None):
         label = fiscal_year_label(y)
         columns += [
             Column("LCC計画（千円）", "amount", label),
+            *(Column(f"{stage.label}（千円）", "amount", label) for stage in STAGES),
             Column("決算額（千円）", "amount", label),
             Column("KPI目標", "number", label, 10),
             Column("KPI実績", "number", label, 10),
             Column("達成度（%）", "percent", label, 9),
             Column("評価", "text", label, 6),
+            Column("注意", "text", label, 14),
         ]
     focus_label = fiscal_year_short(focus)
     columns += [
@@ -68,6 +71,7 @@ def hearing_report(plan, year=None, department=None, today=None):
         Column(f"{focus_label} 改善方針の内容", width=40),
     ]
 
+    chain = chain_of(measures, years)
     by_measure = defaultdict(list)
     for fact in facts:
         by_measure[fact.measure_id].append(fact)
@@ -78,13 +82,16 @@ def hearing_report(plan, year=None, department=None, today=None):
             row = [first.code, first.name, first.policy_label, first.initiative_label, first.department_name]
             last = first
             for fact in measure_facts_:
+                year_chain = chain(fact.measure_id, fact.year)
                 row += [
                     fact.planned_cost,
+                    *(year_chain.amount(stage) for stage in STAGES),
                     fact.actual_cost,
                     _kpi_cell(fact.target_value, fact.target_text),
                     _kpi_cell(fact.actual, fact.actual_text),
                     _rate(fact.assessment.rate),
                     fact.assessment.grade or fact.assessment.label,
+                    "・".join(flag.label for flag in year_chain.flags),
                 ]
                 if fact.year == focus:
                     last = fact
@@ -107,6 +114,8 @@ def hearing_report(plan, year=None, department=None, today=None):
         notes=(
             UNIT_NOTE,
             "達成度・評価はKPIの目標と実績から自動計算（文章の目標は担当課の判定）。「－」の目標・経費は空欄。",
+            "注意：要求がLCC超過＝予算要求額が計画のLCC（投資可能な上限額）を超える／決算が査定超過＝決算額が査定額を超える"
+            "／KPI実績なし＝決算額があるのにKPI実績が未入力。",
         ),
     )
 

@@ -6,8 +6,9 @@ from django.db.models import Sum
 
 from initiatives.fiscal import add_amount, counted
 from initiatives.models import Policy
+from kpi.models import MeasureYear
 
-from .models import GeneralFundPlan, PlannedCost
+from .models import BudgetFigure, GeneralFundPlan, PlannedCost
 
 
 @dataclass
@@ -42,25 +43,56 @@ def plan_budget_table(plan):
 
     "－" costs (None) count as nothing, as the plan's own table does.
     """
-    years = plan.fiscal_years
-    policies = list(Policy.objects.filter(plan=plan).order_by("number"))
-    costs = {
-        (r["measure__initiative__policy"], r["fiscal_year"]): counted(r["total"])
-        for r in PlannedCost.objects.filter(measure__plan=plan)
-        .values("measure__initiative__policy", "fiscal_year")
-        .annotate(total=Sum("amount"))
-    }
-    funds = {
-        (r["policy"], r["fiscal_year"]): r["total"]
-        for r in GeneralFundPlan.objects.filter(policy__plan=plan)
-        .values("policy", "fiscal_year")
-        .annotate(total=Sum("amount"))
-    }
+    costs = PlannedCost.objects.filter(measure__plan=plan).values("measure__initiative__policy", "fiscal_year")
+    funds = GeneralFundPlan.objects.filter(policy__plan=plan).values("policy", "fiscal_year")
+    return _table(
+        plan,
+        _policies(plan),
+        _sums(costs.annotate(total=Sum("amount")), "measure__initiative__policy"),
+        _sums(funds.annotate(total=Sum("amount")), "policy"),
+    )
 
+
+def stage_budget_tables(plan):
+    """The same table for each stage of the money chain after the LCC (実施計画額, 予算要求額, 査定額)
+    and for the 決算: [(label, BudgetTable)], in three queries. うち一般財源 is the sum of the figures'
+    一般財源 where any is entered (else "－")."""
+    by_policy = "measure__initiative__policy"
+    figures = BudgetFigure.objects.filter(measure__plan=plan).values(by_policy, "fiscal_year")
+    tables = []
+    policies = _policies(plan)
+    stage_sums = figures.values(by_policy, "fiscal_year", "stage").annotate(
+        total=Sum("amount"), fund=Sum("general_fund")
+    )
+    rows = list(stage_sums)
+    for stage in BudgetFigure.Stage:
+        mine = [r for r in rows if r["stage"] == stage]
+        table = _table(plan, policies, _sums(mine, by_policy), _sums(mine, by_policy, "fund"))
+        tables.append((str(stage.label), table))
+    settled = (
+        MeasureYear.objects.filter(measure__plan=plan)
+        .values(by_policy, "fiscal_year")
+        .annotate(total=Sum("actual_cost"), fund=Sum("actual_general_fund"))
+    )
+    settled = list(settled)
+    tables.append(("決算額", _table(plan, policies, _sums(settled, by_policy), _sums(settled, by_policy, "fund"))))
+    return tables
+
+
+def _sums(rows, policy_key, value="total"):
+    return {(r[policy_key], r["fiscal_year"]): r[value] for r in rows}
+
+
+def _policies(plan):
+    return list(Policy.objects.filter(plan=plan).order_by("number"))
+
+
+def _table(plan, policies, costs, funds):
+    years = plan.fiscal_years
     total = BudgetRow("計", None, [BudgetCell() for _ in years])
     rows = []
     for policy in policies:
-        cells = [BudgetCell(costs.get((policy.pk, year), 0), funds.get((policy.pk, year))) for year in years]
+        cells = [BudgetCell(counted(costs.get((policy.pk, year))), funds.get((policy.pk, year))) for year in years]
         row = BudgetRow(f"基本方針{policy.numeral}", policy, cells)
         for cell, total_cell in zip(cells, total.cells, strict=True):
             row.total.add(cell)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_hearing
 
 app_name = "budget"
 urlpatterns = [
@@ -8,4 +8,26 @@ urlpatterns = [
     path("plans/<slug:plan_code>/budget.xlsx", views.budget_table_xlsx, name="budget_table_xlsx"),
     path("plans/<slug:plan_code>/reports/", views.reports, name="reports"),
     path("plans/<slug:plan_code>/reports/<slug:kind>/", views.report, name="report"),
+    path("plans/<slug:plan_code>/years/<int:year>/budget-chain/", views.money_chain, name="chain"),
+    path("plans/<slug:plan_code>/years/<int:year>/hearings/", views_hearing.hearings, name="hearings"),
+    path(
+        "plans/<slug:plan_code>/years/<int:year>/hearings/<slug:department_code>/",
+        views_hearing.hearing_sheets,
+        name="hearing_sheets",
+    ),
+    path(
+        "plans/<slug:plan_code>/years/<int:year>/hearings/<slug:department_code>/edit/",
+        views_hearing.hearing_edit,
+        name="hearing_edit",
+    ),
+    path(
+        "plans/<slug:plan_code>/measures/<slug:code>/years/<int:year>/hearing/",
+        views_hearing.decision_edit,
+        name="decision_edit",
+    ),
+    path(
+        "plans/<slug:plan_code>/measures/<slug:code>/years/<int:year>/budget/<slug:stage>/",
+        views.figure_edit,
+        name="figure_edit",
+    ),
 ]

@@ -1,13 +1,19 @@
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-from initiatives.fiscal import counted
-from initiatives.models import Plan
+from initiatives import permissions
+from initiatives.fiscal import counted, fiscal_year_label
+from initiatives.models import Measure, Plan
+from kpi import workflow
 
-from .forms import ReportFilterForm
+from .chain import CHAIN_LABELS, FLAGS, STAGE_PERMISSIONS, STAGES, chain_of
+from .forms import BudgetFigureForm, ChainFilterForm, ReportFilterForm
+from .models import BudgetFigure
 from .reports import budget_table_report, execution_report, hearing_report
-from .selectors import plan_budget_table
+from .selectors import plan_budget_table, stage_budget_tables
 from .xlsx import column_groups, shown, to_csv, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,7 +29,8 @@ def attachment(content, content_type, filename):
 def budget_table(request, plan_code):
     plan = get_object_or_404(Plan, code=plan_code)
     table = plan_budget_table(plan)
-    return render(request, "budget/budget_table.html", {"plan": plan, "table": table})
+    context = {"plan": plan, "table": table, "stage_tables": stage_budget_tables(plan)}
+    return render(request, "budget/budget_table.html", context)
 
 
 def budget_table_xlsx(request, plan_code):
@@ -85,3 +92,88 @@ def report(request, plan_code, kind):
         "groups": column_groups(columns),
     }
     return render(request, "budget/report.html", context)
+
+
+def _plan_year(plan_code, year):
+    plan = get_object_or_404(Plan, code=plan_code)
+    if not plan.covers(year):
+        raise Http404(f"その年度は計画期間（{plan.period_label}）の外です。")
+    return plan
+
+
+def money_chain(request, plan_code, year):
+    """予算の流れ: per measure of the year, LCC → 実施計画額 → 予算要求額 → 査定額 → 決算額, with flags.
+
+    Queries: the plan, the departments of the filter, the measures, and chain.chain_years' three.
+    """
+    plan = _plan_year(plan_code, year)
+    form = ChainFilterForm(request.GET, plan=plan)
+    form.is_valid()
+    measures = (
+        Measure.objects.filter(plan=plan)
+        .select_related("department", "initiative__policy")
+        .order_by("initiative__policy__number", "initiative__number", "ordinal")
+    )
+    department = form.cleaned_data.get("department")
+    if department:
+        measures = measures.filter(department=department)
+    chain = chain_of(measures, [year])
+    user = request.user
+    rows = []
+    for measure in measures:
+        measure.plan = plan  # its page's URL: no query per row
+        year_chain = chain(measure.pk, year)
+        if form.cleaned_data.get("flagged") and not year_chain.flags:
+            continue
+        editable = [stage for stage in STAGES if user.has_perm(STAGE_PERMISSIONS[stage], measure)]
+        rows.append((measure, year_chain, editable))
+    totals = [sum(counted(chain.amounts[i]) for _, chain, _ in rows) for i in range(len(CHAIN_LABELS))]
+    context = {
+        "plan": plan,
+        "year": year,
+        "form": form,
+        "rows": rows,
+        "labels": CHAIN_LABELS,
+        "stages": STAGES,
+        "totals": totals,
+        "flag_counts_pairs": [(flag, sum(flag in chain.flags for _, chain, _ in rows)) for flag in FLAGS],
+    }
+    return render(request, "budget/money_chain.html", context)
+
+
+def figure_edit(request, plan_code, code, year, stage):
+    """Enter one stage's amount of a measure-year, through kpi.workflow (role, lock, version)."""
+    plan = _plan_year(plan_code, year)
+    if stage not in BudgetFigure.Stage.values:
+        raise Http404("その段階はありません。")
+    stage = BudgetFigure.Stage(stage)
+    measure = get_object_or_404(Measure.objects.select_related("department", "kgi"), plan=plan, code=code)
+    measure.plan = plan
+    perm = STAGE_PERMISSIONS[stage]
+    permissions.require(request.user.has_perm(perm, measure))
+    figure = BudgetFigure.objects.filter(measure=measure, fiscal_year=year, stage=stage).first()
+    figure = figure or BudgetFigure(fiscal_year=year, stage=stage)
+    figure.measure = measure
+    year_chain = chain_of(Measure.objects.filter(pk=measure.pk), [year])(measure.pk, year)
+    form = BudgetFigureForm(request.POST or None, instance=figure, ceiling=year_chain.ceiling)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow.save_year_figure(
+                form.instance, request.user, perm, form.cleaned_data["seen_version"], reason=str(stage.label)
+            )
+        except workflow.WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{measure.name}の{fiscal_year_label(year)}{stage.label}を保存しました。")
+            return redirect(f"{reverse('budget:chain', args=[plan.code, year])}#m-{measure.code}")
+    context = {
+        "plan": plan,
+        "measure": measure,
+        "year": year,
+        "stage": stage,
+        "form": form,
+        "chain": year_chain,
+        "labels": CHAIN_LABELS,
+        "locked": bool(workflow.locked_years({measure.pk}, {year})),
+    }
+    return render(request, "budget/figure_form.html", context)

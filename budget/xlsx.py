@@ -16,6 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 
 from initiatives.fiscal import NONE_MARK, format_amount, format_number
 
@@ -107,9 +108,58 @@ def column_groups(columns):
     return runs
 
 
+# A wide report prints as pages of at most this many columns: the first page A to O, every later page
+# the two title columns (施策コード, 個別施策) repeated and the next 13.
+COLUMNS_PER_PAGE = 15
+TITLE_COLUMNS = 2
+A4_LANDSCAPE_WIDTH = 150  # printable width in Excel's column-width units, at the margins below
+
+
+def page_columns(ncols):
+    """[(first, last)] 1-based column ranges of each printed page, title columns not counted."""
+    pages, first = [], 1
+    while first <= ncols:
+        room = COLUMNS_PER_PAGE if first == 1 else COLUMNS_PER_PAGE - TITLE_COLUMNS
+        pages.append((first, min(ncols, first + room - 1)))
+        first += room
+    return pages
+
+
+def _print_setup(ws, report, first_header):
+    """A4 landscape, titles repeated; up to 15 columns fitted to one page wide, a wider report split
+    into pages of at most 15 columns (manual breaks; Excel ignores them under "fit to", so the
+    scale is set to fit the widest page instead)."""
+    ncols = len(report.columns)
+    ws.print_title_rows = f"{first_header}:{first_header + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.oddFooter.center.text = "&P / &N"
+    pages = page_columns(ncols)
+    if len(pages) <= 1:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        return
+    widths = [c.width for c in report.columns]
+    titles = sum(widths[:TITLE_COLUMNS])
+    widest = max(sum(widths[a - 1 : b]) + (titles if a > 1 else 0) for a, b in pages)
+    ws.print_title_cols = f"A:{get_column_letter(TITLE_COLUMNS)}"
+    ws.page_setup.scale = max(10, min(100, int(A4_LANDSCAPE_WIDTH * 100 / widest)))
+    for _, last in pages[:-1]:
+        ws.col_breaks.append(Break(id=last))
+
+
 def to_xlsx(report):
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(report.sheet[:31])
+    write_report(wb.create_sheet(report.sheet[:31]), report)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def write_report(ws, report):
+    """The report on a worksheet (write-only or not): title, notes, two header rows, rows, totals."""
     for index, column in enumerate(report.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
 
@@ -117,14 +167,7 @@ def to_xlsx(report):
     header_rows = 2 + len(report.notes) + 1  # title, notes, blank, group row, header row
     first_header = header_rows
     ws.freeze_panes = f"C{first_header + 2}"
-    ws.print_title_rows = f"{first_header}:{first_header + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.oddFooter.center.text = "&P / &N"
+    _print_setup(ws, report, first_header)
 
     ws.append([_styled(ws, report.title, font=Font(bold=True, size=13))])
     for note in report.notes:
@@ -162,9 +205,6 @@ def to_xlsx(report):
         ws.append(total)
     if ncols:
         ws.auto_filter.ref = f"A{first_header + 1}:{get_column_letter(ncols)}{max(last, first_header + 1)}"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 # defusedcsv puts a "'" before text that starts with = + - @ | %; Excel also reads a formula after a leading tab

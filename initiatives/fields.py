@@ -87,3 +87,14 @@ class JapaneseDecimalField(_JapaneseNumber, forms.DecimalField):
 
 class JapaneseIntegerField(_JapaneseNumber, forms.IntegerField):
     pass
+
+
+class JapaneseDateField(forms.DateField):
+    """A date as typed here: 2025-11-05 (a date picker's), 2025/11/05, full-width digits too."""
+
+    input_formats = ["%Y-%m-%d", "%Y/%m/%d"]
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip()
+        return super().to_python(value)

@@ -239,10 +239,12 @@ def _link_cells(summaries, request):
     return summaries
 
 
-def dashboard(request):
+def dashboard_context(request):
+    """What the dashboard shows of progress ({"plans": []} when there is no plan). The page itself is
+    ohnojo_dx.views.dashboard, which adds the budget's flags (kpi does not read budget)."""
     context = _facts_for(request)
     if context is None:
-        return render(request, "kpi/dashboard.html", {"plans": []})
+        return {"plans": []}
     facts = context["facts"]
     attention = [f for f in facts if f.reasons]
     context.update(
@@ -253,7 +255,7 @@ def dashboard(request):
         stages=STAGES,
         attention_labels=ATTENTION,
     )
-    return render(request, "kpi/dashboard.html", context)
+    return context
 
 
 def measure_list(request):

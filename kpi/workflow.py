@@ -127,11 +127,38 @@ def delete_plan_row(row, user, reason=""):
     row.delete()
 
 
+# --- A measure-year's figures of a higher app (the budget's 実施計画額, 予算要求額, 査定額) ------------
+
+
+@transaction.atomic
+def save_year_figure(row, user, perm, seen_version, reason, sample=False):
+    """Save a versioned row of a measure-year (``row.measure``, ``row.fiscal_year``) as edited in memory
+    and validated by the caller: ``perm`` on the measure, then the lock of its year (held until the
+    transaction ends, as for targets and costs), then the version seen; history with ``reason``.
+    ``sample``: the demo's made-up figures; anything a person enters is real data."""
+    _require(user, perm, row.measure)
+    try:
+        _check_plan_row_open(row)
+    except ValidationError as error:
+        raise Locked() from error
+    row.is_sample = sample
+    return _write(row, seen_version, reason)
+
+
+@transaction.atomic
+def save_review(row, user, seen_version, reason):
+    """Save a DX推進部門 row about a plan-year that the year's approval does not lock (a 予算ヒアリング's
+    date, its 確認・評価 and decision for a measure): the role (APPROVE), then the version seen."""
+    _require(user, APPROVE)
+    return _write(row, seen_version, reason)
+
+
 # --- The PDCA record --------------------------------------------------------------------------------
 
 
 def _write(record, seen_version, reason):
-    """Insert or update `record` only if it is still as the user saw it.
+    """Insert or update `record` (a MeasureYear, or any row with a ``version``) only if it is still as
+    the user saw it.
 
     ``record`` was read in this request at ``record.version``: the user must have seen that very
     version, and nobody may have saved it since it was read (the claim below), or the save is refused.
@@ -149,7 +176,8 @@ def _write(record, seen_version, reason):
         return record
     if seen_version != record.version:
         raise Conflict()
-    claimed = MeasureYear.objects.filter(pk=record.pk, version=record.version).update(version=record.version + 1)
+    rows = type(record)._default_manager
+    claimed = rows.filter(pk=record.pk, version=record.version).update(version=record.version + 1)
     if not claimed:
         raise Conflict()
     record.version += 1

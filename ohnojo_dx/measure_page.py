@@ -9,7 +9,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from budget.models import PlannedCost
+from budget.chain import STAGE_PERMISSIONS, STAGES, chain_of
+from budget.models import FUNDING_FIELDS, BudgetFigure, HearingDecision, PlannedCost
 from initiatives.fiscal import fiscal_year_label, format_amount, format_number
 from initiatives.models import Measure, NationalPriority
 from kpi.achievement import assess_year, grade_scale
@@ -41,6 +42,7 @@ def get_measure(plan_code, code):
             "years__bar_statuses",
             "years__approved_by",
             "plan__grade_thresholds",
+            "hearing_decisions",
         ),
         plan__code=plan_code,
         code=code,
@@ -78,6 +80,7 @@ class YearRow:
     previous: MeasureYear | None  # last year's record, for its 改善方針
     overdue: bool = False
     unit: str = ""
+    decision: object = None  # the 予算ヒアリング's 確認・評価 and decision (budget.HearingDecision)
 
     @property
     def label(self):
@@ -97,6 +100,7 @@ def measure_year_rows(measure, today=None):
     targets = {t.fiscal_year: t for t in measure.kpi_targets.all()}
     costs = {c.fiscal_year: c for c in measure.planned_costs.all()}
     records = {r.fiscal_year: r for r in measure.years.all()}
+    decisions = {d.fiscal_year: d for d in measure.hearing_decisions.all()}
     rows = []
     for year in measure.plan.fiscal_years:
         record = records.get(year)
@@ -110,6 +114,7 @@ def measure_year_rows(measure, today=None):
                 records.get(year - 1),
                 overdue=is_overdue(year, bool(record and record.has_actuals), today),
                 unit=kgi.unit if kgi else "",
+                decision=decisions.get(year),
             )
         )
     return rows
@@ -193,6 +198,21 @@ def measure_history(measure, limit=100):
         ["amount"],
         year_title("年度経費（LCC）"),
     )
+    stages = dict(BudgetFigure.Stage.choices)
+    changes += _changes(
+        BudgetFigure.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
+        BudgetFigure,
+        ["amount", *FUNDING_FIELDS, "note"],
+        lambda h: f"{fiscal_year_label(h.fiscal_year)} {stages.get(h.stage, '')}",
+    )
+    changes += _changes(
+        HearingDecision.history.filter(measure_id=measure.pk)
+        .select_related("history_user")
+        .order_by("id", "history_id"),
+        HearingDecision,
+        ["evaluation", "decision", "decision_text"],
+        year_title("予算ヒアリングの確認・評価"),
+    )
     changes += _changes(
         Kgi.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
         Kgi,
@@ -246,3 +266,11 @@ def chart_data(measure, year_rows, schedule):
         ],
         "first_year": measure.plan.start_year,
     }
+
+
+def money_chain_rows(measure, user):
+    """Per year of the plan: the year, its ChainYear (LCC → … → 決算額, flags), and the stages this user
+    may enter (three queries)."""
+    chain = chain_of(Measure.objects.filter(pk=measure.pk), measure.plan.fiscal_years)
+    editable = [stage for stage in STAGES if user.has_perm(STAGE_PERMISSIONS[stage], measure)]
+    return [(year, chain(measure.pk, year), editable) for year in measure.plan.fiscal_years]

@@ -1,4 +1,5 @@
-"""Sample actuals for R4–R7 so that every page shows something real-looking.
+"""Sample actuals for R4–R7 (and the budget chain's amounts) so that every page shows something
+real-looking.
 
 Everything written here has is_sample=True and says （サンプル） in its texts, and is written
 through kpi.workflow like any entry (entered, submitted, then approved or returned).
@@ -8,6 +9,8 @@ same demo comes out on every machine.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from budget.chain import STAGE_PERMISSIONS
+from budget.models import BudgetFigure
 from kpi import workflow
 from kpi.models import BarStatus, Direction, MeasureYear
 
@@ -40,6 +43,7 @@ def load_sample_actuals(plan, approver):
         for offset, year in enumerate(plan.fiscal_years):
             last = year == plan.end_year
             state = LAST_YEAR_STATES[index % len(LAST_YEAR_STATES)] if last else "approved"
+            _sample_chain(measure, year, costs.get(year), index, approver)  # decided before the year
             if state is None:
                 continue  # not entered: shows as overdue
             factor = FACTORS[(index + offset) % len(FACTORS)]
@@ -73,3 +77,33 @@ def _bar_state(bar, year, factor):
     if bar.end_year == year:
         return BarStatus.State.DONE
     return BarStatus.State.DELAYED if factor < Decimal("0.8") else BarStatus.State.IN_PROGRESS
+
+
+def _sample_chain(measure, year, planned, index, approver):
+    """実施計画額, 予算要求額 and 査定額 where the plan has money: the plan's LCC; one request in nine
+    above it (with its reason), trimmed back to the LCC in the hearing; some funded by 国・県 or the 基金."""
+    if planned is None:
+        return
+    over = index % 9 == 0 and planned > 0
+    request = int(planned * Decimal("1.08")) if over else planned
+    amounts = {
+        BudgetFigure.Stage.IMPLEMENTATION: planned,
+        BudgetFigure.Stage.REQUEST: request,
+        BudgetFigure.Stage.ASSESSED: min(request, planned),
+    }
+    for stage, amount in amounts.items():
+        national = amount // 4 if index % 3 == 0 else 0
+        fund = amount // 5 if index % 5 == 0 else 0
+        figure = BudgetFigure(
+            measure=measure,
+            fiscal_year=year,
+            stage=stage,
+            amount=amount,
+            national=national,
+            fund=fund,
+            general_fund=amount - national - fund,
+            other=0,
+            note="（サンプル）機器の更新を前倒しするため" if over and stage == BudgetFigure.Stage.REQUEST else "",
+        )
+        figure.full_clean()
+        workflow.save_year_figure(figure, approver, STAGE_PERMISSIONS[stage], 0, REASON, sample=True)

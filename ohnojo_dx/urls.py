@@ -4,12 +4,11 @@ from django.urls import include, path
 
 from initiatives import views as initiative_views
 from initiatives.middleware import role_not_required
-from kpi import views as kpi_views
 
 from . import views, views_plan_import
 
 urlpatterns = [
-    path("", kpi_views.dashboard, name="home"),
+    path("", views.dashboard, name="home"),
     path("healthz", initiative_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),

@@ -1,6 +1,8 @@
 from django.shortcuts import render
 
+from budget.chain import CHAIN_LABELS, FLAGS, chain_years
 from initiatives import permissions
+from kpi.views import dashboard_context
 
 from . import measure_page
 
@@ -19,7 +21,19 @@ def measure_detail(request, plan_code, code):
         "schedule": schedule,
         "charts": measure_page.chart_data(measure, years, schedule),
         "history": measure_page.measure_history(measure),
+        "chain_rows": measure_page.money_chain_rows(measure, request.user),
+        "chain_labels": CHAIN_LABELS,
         "can_enter": request.user.has_perm(permissions.ENTER_MEASURE, measure),
         "can_approve": request.user.has_perm(permissions.APPROVE),
     }
     return render(request, "ohnojo_dx/measure_detail.html", context)
+
+
+def dashboard(request):
+    """Progress (kpi.views.dashboard_context) and, beside it, the year's money-chain flags over the same
+    measures (the filter's department, policy and initiative), each linked to the chain page."""
+    context = dashboard_context(request)
+    if context.get("plan"):
+        chains = chain_years(context["filter"].qs, [context["year"]]).values()
+        context["budget_flags"] = [(flag, sum(flag in chain.flags for chain in chains)) for flag in FLAGS]
+    return render(request, "ohnojo_dx/dashboard.html", context)

@@ -34,7 +34,8 @@ def test_viewer_browses_the_plan_and_downloads_the_budget_table(page, plan, view
 
     page.get_by_role("link", name="大野城市DX推進計画").click()
     page.get_by_role("link", name="経費（計画値）の集計表").click()
-    expect(page.locator("tfoot")).to_contain_text("1,240,400")
+    plan_table = page.get_by_role("table", name="図表2-4-1 計画期間における経費（計画値）（単位：千円）")
+    expect(plan_table.locator("tfoot")).to_contain_text("1,240,400")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Excelでダウンロード（.xlsx）").click()
     download = download_info.value
@@ -145,6 +146,28 @@ def test_department_head_filters_opens_charts_and_downloads_the_hearing_workbook
     ws = workbooks.load(content)["予算ヒアリング"]
     total_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "計")
     values = workbooks.evaluate(content, "予算ヒアリング")
-    assert values[f"F{total_row}"] == 665100  # R7 LCC 計, as 図表2-4-1
-    assert values[f"G{total_row}"] == 3000
+    header_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "施策コード")
+    letters = {ws.cell(header_row, c).value: ws.cell(header_row, c).column_letter for c in range(1, ws.max_column + 1)}
+    assert values[f"{letters['LCC計画（千円）']}{total_row}"] == 665100  # R7 LCC 計, as 図表2-4-1
+    assert values[f"{letters['決算額（千円）']}{total_row}"] == 3000
+    assert page.problems == []
+
+
+def test_hearing_sheets_print_one_measure_to_an_a4_page(page, plan, viewer, department):
+    from initiatives.models import Measure
+
+    codes = ["I-3-1", "I-3-2", "I-3-3"]
+    Measure.objects.filter(plan=plan, code__in=codes).update(department=department)
+    log_in(page, viewer)
+    page.goto(f"/plans/{plan.code}/years/2025/hearings/")
+    page.get_by_role("link", name="表示・印刷").click()
+    expect(page.locator("article.business-sheet")).to_have_count(3)
+    expect(page.get_by_role("button", name="印刷（1施策1ページ）")).to_be_visible()
+    assert serious_violations(page) == []
+    page.emulate_media(media="print")
+    styles = page.eval_on_selector_all(
+        "article.business-sheet", "els => els.map(e => [getComputedStyle(e).breakAfter, getComputedStyle(e).page])"
+    )
+    assert styles == [["page", "sheet"], ["page", "sheet"], ["auto", "sheet"]]
+    expect(page.locator(".breadcrumbs")).to_be_hidden()
     assert page.problems == []

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from budget.models import PlannedCost
+from budget.models import BudgetFigure, Hearing, HearingDecision, PlannedCost
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
 from initiatives.models import Measure, ScheduleBar
 from initiatives.roles import Role
@@ -49,6 +49,7 @@ def locked(measure, dx_user):
         version=3,
     )
     BarStatus.objects.create(measure_year=record, bar=measure.schedule_bars.first(), state=BarStatus.State.DONE)
+    figures(measure, LOCKED_YEAR, record.version)
     # approved last: the database refuses progress added to an approved record
     MeasureYear.objects.filter(pk=record.pk).update(status=MeasureYear.Status.APPROVED, approved_by=dx_user)
     record.refresh_from_db()
@@ -57,10 +58,23 @@ def locked(measure, dx_user):
 
 @pytest.fixture
 def submitted(measure):
-    """R7 submitted at version 2; a page opened at version 1 is stale."""
+    """R7 submitted at version 2; a page opened at version 1 is stale. Its budget figures too."""
+    figures(measure, OPEN_YEAR, 2)
+    Hearing.objects.create(
+        plan=measure.plan, fiscal_year=OPEN_YEAR, department=measure.department, held_on="2025-11-05", version=2
+    )
+    HearingDecision.objects.create(measure=measure, fiscal_year=OPEN_YEAR, evaluation="確認済み", version=2)
     return MeasureYear.objects.create(
         measure=measure, fiscal_year=OPEN_YEAR, kpi_actual=60, work_done="x", status="submitted", version=2
     )
+
+
+def figures(measure, year, version):
+    """The year's 実施計画額, 予算要求額 and 査定額, each at ``version``."""
+    for stage in BudgetFigure.Stage:
+        BudgetFigure.objects.create(
+            measure=measure, fiscal_year=year, stage=stage, amount=50, general_fund=50, version=version
+        )
 
 
 def snapshot(measure):
@@ -72,6 +86,9 @@ def snapshot(measure):
         list(ScheduleBar.objects.filter(measure=measure).order_by("pk").values()),
         list(KpiTarget.objects.filter(measure=measure).order_by("fiscal_year").values()),
         list(PlannedCost.objects.filter(measure=measure).order_by("fiscal_year").values()),
+        list(BudgetFigure.objects.filter(measure=measure).order_by("fiscal_year", "stage").values()),
+        list(Hearing.objects.filter(department=measure.department).order_by("pk").values()),
+        list(HearingDecision.objects.filter(measure=measure).order_by("pk").values()),
     )
 
 
@@ -202,6 +219,40 @@ def plan_workbook(client, measure, record, seen):
     return client.post(reverse("plan_import_confirm"), {"digest": hashlib.sha256(content).hexdigest()})
 
 
+def budget_figure(stage):
+    """A stage of the money chain entered on its form (budget:figure_edit)."""
+
+    def post(client, measure, record, seen):
+        url = reverse("budget:figure_edit", args=[measure.plan.code, measure.code, record.fiscal_year, stage])
+        return client.post(url, {"seen_version": seen, "amount": "5", "general_fund": "5", "note": "改ざん"})
+
+    return post
+
+
+def admin_figure(action):
+    """The admin's pages for a budget figure (read-only: the stages are entered on their pages)."""
+
+    def post(client, measure, record, seen):
+        row = BudgetFigure.objects.get(measure=measure, fiscal_year=record.fiscal_year, stage="assessed")
+        data = {"amount": "1", "general_fund": "1", "version": seen, "post": "yes", "_save": "1"}
+        if action == "history":
+            history_id = row.history.earliest().history_id
+            return client.post(reverse("admin:budget_budgetfigure_simple_history", args=[row.pk, history_id]), data)
+        return client.post(reverse(f"admin:budget_budgetfigure_{action}", args=[row.pk]), data)
+
+    return post
+
+
+def hearing_date(client, measure, record, seen):
+    url = reverse("budget:hearing_edit", args=[measure.plan.code, record.fiscal_year, measure.department.code])
+    return client.post(url, {"seen_version": seen, "held_on": "2025-12-24"})
+
+
+def hearing_decision(client, measure, record, seen):
+    url = reverse("budget:decision_edit", args=[measure.plan.code, measure.code, record.fiscal_year])
+    return client.post(url, {"seen_version": seen, "evaluation": "改ざん", "decision": "continue"})
+
+
 def orm(model, operation, **change):
     """Writes that skip every form and the workflow: the database itself refuses them."""
 
@@ -287,6 +338,16 @@ WRITE_PATHS = [
     ("ORM target delete", orm(KpiTarget, "delete"), "dx", True, False),
     ("ORM cost update", orm(PlannedCost, "update", amount=1), "dx", True, False),
     ("ORM cost delete", orm(PlannedCost, "delete"), "dx", True, False),
+    ("implementation plan amount form", budget_figure("implementation"), "dx", True, True),
+    ("budget request form", budget_figure("request"), "staff", True, True),
+    ("assessed amount form", budget_figure("assessed"), "dx", True, True),
+    ("admin budget figure change", admin_figure("change"), "dx", True, False),
+    ("admin budget figure delete", admin_figure("delete"), "dx", True, False),
+    ("admin budget figure history", admin_figure("history"), "dx", True, False),
+    ("hearing date form", hearing_date, "dx", False, True),  # not locked with the year: reviews go on
+    ("hearing decision form", hearing_decision, "dx", False, True),
+    ("ORM budget figure update", orm(BudgetFigure, "update", amount=1), "dx", True, False),
+    ("ORM budget figure delete", orm(BudgetFigure, "delete"), "dx", True, False),
 ]
 
 

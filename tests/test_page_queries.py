@@ -31,10 +31,11 @@ def pages(plan, measure):
         (
             "measure page",
             measure.get_absolute_url(),
-            13,
+            19,
             "measure (with plan, initiative, policy, KGI, department), schedule bars, national 重点取組事項, KPI "
-            "targets, planned costs, records, their bar statuses, grade thresholds; history of records, KPI "
-            "targets, planned costs, KGI and bar statuses",
+            "targets, planned costs, records, their bar statuses, grade thresholds, hearing decisions; history "
+            "of records, KPI targets, planned costs, budget figures, hearing decisions, KGI and bar statuses; "
+            "the money chain's planned costs, budget figures and records",
         ),
         (
             "entry form",
@@ -53,8 +54,9 @@ def pages(plan, measure):
         (
             "図表2-4-1",
             reverse("budget:budget_table", args=[plan.code]),
-            4,
-            "plan, policies, planned costs per policy and year, 一般財源 per policy and year",
+            7,
+            "plan, policies, planned costs per policy and year, 一般財源 per policy and year; for the stage "
+            "tables: policies, budget figures per policy, year and stage, records per policy and year",
         ),
         (
             "図表2-4-1 workbook",
@@ -63,6 +65,48 @@ def pages(plan, measure):
             "the same as the page",
         ),
         ("report list", reverse("budget:reports", args=[plan.code]), 1, "plan"),
+        (
+            "money chain",
+            reverse("budget:chain", args=[plan.code, YEAR]),
+            6,
+            "plan, departments of the filter, measures (with department, initiative, policy), the chain's "
+            "planned costs, budget figures and records",
+        ),
+        (
+            "budget figure form",
+            reverse("budget:figure_edit", args=[plan.code, measure.code, YEAR, "request"]),
+            7,
+            "plan, measure (with department, KGI), the stored figure, the chain's planned costs, budget "
+            "figures and records, the year's lock",
+        ),
+        (
+            "hearings",
+            reverse("budget:hearings", args=[plan.code, YEAR]),
+            4,
+            "plan, departments with their measure counts, decisions per department, the year's hearings",
+        ),
+        (
+            "hearing sheets",
+            reverse("budget:hearing_sheets", args=[plan.code, YEAR, measure.department.code]),
+            16,
+            "plan, department, measures (with department, initiative, policy, KGI), their schedule bars; "
+            "the KPI facts (grade thresholds, delayed bars, one joined query for each of the 4 plan years); the "
+            "money chain's "
+            "planned costs, budget figures and records; the year's schedule progress, its decisions; the "
+            "year's hearings",
+        ),
+        (
+            "hearing date form",
+            reverse("budget:hearing_edit", args=[plan.code, YEAR, measure.department.code]),
+            3,
+            "plan, department, the year's hearings",
+        ),
+        (
+            "hearing decision form",
+            reverse("budget:decision_edit", args=[plan.code, measure.code, YEAR]),
+            16,
+            "plan, measure, its decision; the measure's 事業シート (as the hearing sheets page, for one measure)",
+        ),
     ]
 
 
@@ -75,6 +119,12 @@ PAGES = [
     "図表2-4-1",
     "図表2-4-1 workbook",
     "report list",
+    "money chain",
+    "budget figure form",
+    "hearings",
+    "hearing sheets",
+    "hearing date form",
+    "hearing decision form",
 ]
 
 
@@ -87,6 +137,8 @@ def test_every_page_is_listed():
     pinned_elsewhere |= {"plan_workbook", "plan_file", "plan_workbook_template", "plan_import"}  # test_plan_workbook
     here = {"initiatives:plan_list", "initiatives:plan_detail", "measure_detail", "kpi:measure_year_edit"}
     here |= {"kpi:pdca", "budget:budget_table", "budget:budget_table_xlsx", "budget:reports"}
+    here |= {"budget:chain", "budget:figure_edit", "budget:hearings", "budget:hearing_sheets"}
+    here |= {"budget:hearing_edit", "budget:decision_edit"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
     not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages

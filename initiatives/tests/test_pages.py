@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.template.defaultfilters import linebreaksbr
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from budget.models import BudgetFigure
 from budget.views import REPORTS
 from initiatives.models import Measure, NationalPriority, Plan
 from kpi.models import BarStatus, MeasureYear
@@ -28,6 +29,7 @@ POST_ONLY = {
 }
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
+ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit"}
 
 
 def named_routes(patterns=None, namespace=""):
@@ -51,6 +53,7 @@ def route_urls(plan, names):
         "year": [plan.end_year],
         "department_code": ["test-dept"],
         "kind": list(REPORTS),
+        "stage": BudgetFigure.Stage.values,
     }
     urls = []
     for name, params in named_routes():
@@ -64,7 +67,7 @@ ALL_ROUTES = {name for name, _ in named_routes()}
 
 
 @pytest.fixture
-def urls(plan):
+def urls(plan, department):
     """Every page anyone signed in may read."""
     return route_urls(plan, ALL_ROUTES - PUBLIC - POST_ONLY - ENTRY)
 
@@ -235,9 +238,10 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     BarStatus.objects.create(measure_year=record, bar=bars[2], state=BarStatus.State.DELAYED)
     url = measure.get_absolute_url()
     # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, national
-    # 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade thresholds, the viewer's
-    # groups, history of measure-years, KPI targets, planned costs, KGI and bar statuses
-    with django_assert_num_queries(16):
+    # 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade thresholds, hearing
+    # decisions, the viewer's groups, history of measure-years, KPI targets, planned costs, budget figures,
+    # hearing decisions, KGI and bar statuses; the money chain's planned costs, budget figures and records
+    with django_assert_num_queries(22):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",

@@ -54,3 +54,24 @@ def test_sample_actuals_are_entered_through_the_workflow(plan):
     assert reasons == ["サンプルデータ", "承認"]
     returned = records.filter(fiscal_year=plan.end_year, status=MeasureYear.Status.RETURNED).first()
     assert "（サンプル）" in returned.return_comment
+
+
+def test_sample_budget_chain_is_labelled_and_flags_some_requests(plan):
+    from budget.chain import chain_years
+    from budget.models import BudgetFigure, PlannedCost
+
+    call_command("load_demo")
+    figures = BudgetFigure.objects.filter(measure__plan=plan)
+    assert figures.exists() and not figures.filter(is_sample=False).exists()
+    assert set(figures.values_list("stage", flat=True)) == set(BudgetFigure.Stage.values)
+    # the stages exist exactly where the plan has money, and every funding split adds up
+    with_money = set(
+        PlannedCost.objects.filter(measure__plan=plan, amount__isnull=False).values_list("measure_id", "fiscal_year")
+    )
+    assert set(figures.values_list("measure_id", "fiscal_year")) == with_money
+    for figure in figures:
+        assert sum(figure.funding) == figure.amount
+    chains = chain_years(plan.measures.all(), plan.fiscal_years).values()
+    over = [c for c in chains if any(f.code == "over_ceiling" for f in c.flags)]
+    assert over and all(c.figure("request").note.startswith("（サンプル）") for c in over)
+    assert all(c.amount("assessed") <= c.ceiling for c in chains if c.ceiling is not None)

@@ -1,0 +1,122 @@
+"""The money chain of a measure-year: LCC (the plan's ceiling) → 実施計画額 → 予算要求額 → 査定額 → 決算額.
+
+The one place for its rules: who enters each stage, the flags (a request above the ceiling, a 決算
+above the 査定, money spent without a KPI result), and the rows the chain page, the measure page,
+the hearing report and the stage tables read, in a fixed number of queries.
+"""
+
+from dataclasses import dataclass, field
+
+from initiatives import permissions
+from kpi.models import MeasureYear
+
+from .models import BudgetFigure, PlannedCost
+
+Stage = BudgetFigure.Stage
+STAGES = list(Stage)
+
+# Who enters each stage (asked on the measure): the 担当課 requests, the DX推進部門 plans and assesses.
+STAGE_PERMISSIONS = {
+    Stage.IMPLEMENTATION: permissions.APPROVE,
+    Stage.REQUEST: permissions.ENTER_MEASURE,
+    Stage.ASSESSED: permissions.APPROVE,
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str  # short, for tables
+    message: str  # a sentence, for the measure page and the entry form
+
+
+OVER_CEILING = Flag(
+    "over_ceiling",
+    "要求がLCC超過",
+    "予算要求額が計画のLCC（投資可能な上限額）を超えています。",
+)
+SETTLED_OVER_ASSESSED = Flag("settled_over_assessed", "決算が査定超過", "決算額が査定額を超えています。")
+MONEY_WITHOUT_PROGRESS = Flag(
+    "money_without_progress",
+    "KPI実績なし",
+    "決算額があるのに、この年度のKPI実績が入力されていません。",
+)
+FLAGS = (OVER_CEILING, SETTLED_OVER_ASSESSED, MONEY_WITHOUT_PROGRESS)
+
+
+def over_ceiling(request, ceiling):
+    """A request above the LCC; a request of money where the plan prints "－" (none) is above it too."""
+    return request is not None and request > (ceiling or 0)
+
+
+@dataclass
+class ChainYear:
+    """One measure-year's money, stage by stage (None: not entered, or "－")."""
+
+    measure_id: int
+    year: int
+    ceiling: int | None = None  # LCC (PlannedCost.amount)
+    figures: dict = field(default_factory=dict)  # {stage: BudgetFigure}
+    settled: int | None = None  # 決算額 (MeasureYear.actual_cost)
+    kpi_recorded: bool = False
+
+    def figure(self, stage):
+        return self.figures.get(stage)
+
+    def amount(self, stage):
+        figure = self.figures.get(stage)
+        return figure.amount if figure else None
+
+    @property
+    def amounts(self):
+        """[LCC, 実施計画額, 予算要求額, 査定額, 決算額]: the chain in order."""
+        return [self.ceiling, *(self.amount(stage) for stage in STAGES), self.settled]
+
+    @property
+    def flags(self):
+        assessed = self.amount(Stage.ASSESSED)
+        out = []
+        if over_ceiling(self.amount(Stage.REQUEST), self.ceiling):
+            out.append(OVER_CEILING)
+        if self.settled is not None and assessed is not None and self.settled > assessed:
+            out.append(SETTLED_OVER_ASSESSED)
+        if self.settled and not self.kpi_recorded:
+            out.append(MONEY_WITHOUT_PROGRESS)
+        return out
+
+
+CHAIN_LABELS = ["LCC（上限）", *(str(stage.label) for stage in STAGES), "決算額"]
+
+
+def chain_years(measures, years):
+    """{(measure id, year): ChainYear} for these measures (a queryset) and years, in three queries."""
+    years = list(years)
+    ids = measures.values("pk")
+    out = {}
+
+    def cell(measure_id, year):
+        key = (measure_id, year)
+        if key not in out:
+            out[key] = ChainYear(measure_id, year)
+        return out[key]
+
+    for measure_id, year, amount in PlannedCost.objects.filter(measure__in=ids, fiscal_year__in=years).values_list(
+        "measure_id", "fiscal_year", "amount"
+    ):
+        cell(measure_id, year).ceiling = amount
+    for figure in BudgetFigure.objects.filter(measure__in=ids, fiscal_year__in=years):
+        cell(figure.measure_id, figure.fiscal_year).figures[figure.stage] = figure
+    records = MeasureYear.objects.filter(measure__in=ids, fiscal_year__in=years).values_list(
+        "measure_id", "fiscal_year", "actual_cost", "kpi_actual", "kpi_actual_text"
+    )
+    for measure_id, year, cost, kpi, kpi_text in records:
+        chain = cell(measure_id, year)
+        chain.settled = cost
+        chain.kpi_recorded = kpi is not None or bool(kpi_text)
+    return out
+
+
+def chain_of(measures, years):
+    """The same as chain_years, with an empty ChainYear where nothing is recorded."""
+    found = chain_years(measures, years)
+    return lambda measure_id, year: found.get((measure_id, year)) or ChainYear(measure_id, year)
