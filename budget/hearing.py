@@ -16,8 +16,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from initiatives.fiscal import fiscal_year_label
-from kpi.facts import measure_facts
-from kpi.models import BarStatus, MeasureYear
+from kpi.facts import measure_facts, notes_of
+from kpi.models import BarStatus, KpiText, MeasureYear
 
 from .chain import chain_of
 from .models import Hearing, HearingDecision
@@ -52,6 +52,7 @@ class BusinessSheet:
     policy: str
     initiative: str
     kgi: str
+    notes: str = ""  # the ※ notes of its KPI targets and LCC, with their texts (initiatives.notes)
     years: list = field(default_factory=list)
     schedule: list = field(default_factory=list)  # [(bar label, years it covers as text, progress this year)]
     evaluation: str = ""
@@ -115,6 +116,7 @@ def business_sheets(plan, year, measures):
             policy=first.policy_label if first else "",
             initiative=first.initiative_label if first else "",
             kgi=kgi.text if kgi else "",
+            notes=notes_of(list(by_year.values())),
             decision=decisions.get(measure.pk),
         )
         for y in plan.fiscal_years:
@@ -210,10 +212,14 @@ class _SheetWriter:
         for values in rows:
             self.row += 1
             for col, value in enumerate(values, start=1):
+                number_format = formats.get(col)
+                if isinstance(value, KpiText) and value.number is not None:
+                    # a KPI value stays a number that reads as the page does ("30%減": 30 with 0"%減")
+                    value, number_format = value.number, value.number_format
                 cell = self.ws.cell(self.row, col, safe_text(value) if isinstance(value, str) else value)
                 cell.border, cell.alignment = BOX, self.wrap
-                if col in formats:
-                    cell.number_format = formats[col]
+                if number_format:
+                    cell.number_format = number_format
 
 
 def sheets_to_xlsx(summary, sheets, year):
@@ -245,6 +251,8 @@ def sheets_to_xlsx(summary, sheets, year):
         out.line("数値目標（KGI）", sheet.kgi)
         out.heading("年度別の目標・実績と予算の流れ（金額は千円）")
         out.table(YEAR_HEADERS, [y.cells for y in sheet.years], formats)
+        if sheet.notes:
+            out.line("注記", sheet.notes)
         out.heading(f"スケジュールの進捗（{fiscal_year_label(year)}）")
         for label, span, state in sheet.schedule or [("", "", "")]:
             out.line(label, f"{span}　進捗：{state or '－'}" if span else "")

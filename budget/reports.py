@@ -4,28 +4,30 @@ The same rows feed the page, the workbook and the CSV, so the three always agree
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Sum
 
 from initiatives.fiscal import fiscal_year_label, fiscal_year_short
 from initiatives.models import Measure
-from kpi.facts import measure_facts
+from kpi.facts import measure_facts, notes_of
 from kpi.models import MeasureYear
 from kpi.rollup import execution_rate
 
 from .chain import STAGES, chain_of
-from .selectors import plan_budget_table
+from .selectors import cost_notes, plan_budget_table
 from .xlsx import Column, Report
 
 UNIT_NOTE = "単位：千円"
+NOTES_HEADER = "注記"
+NOTES_WIDTH = 44
+LCC_NOTES = "注記：計画書の年度経費（LCC）の注記（※）を、施策ごとに年度と本文で示します。"
 
 
-def _kpi_cell(value, text):
-    if text:
-        return text
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
+def _kpi_cell(shown):
+    """A KPI value as kpi.models.kpi_text reads it ("30%減"; the workbook keeps the number with a number format
+    that reads the same); "－" is an empty cell, as the other "－" figures of the reports."""
+    return None if shown.is_none else shown
 
 
 def _rate(rate):
@@ -66,6 +68,7 @@ def hearing_report(plan, year=None, department=None, today=None):
     focus_label = fiscal_year_short(focus)
     columns += [
         Column("単位", width=6),
+        Column(NOTES_HEADER, width=NOTES_WIDTH, wrap=True),
         Column(f"{focus_label} 評価・要因分析", width=40),
         Column(f"{focus_label} 改善方針", width=10),
         Column(f"{focus_label} 改善方針の内容", width=40),
@@ -87,8 +90,8 @@ def hearing_report(plan, year=None, department=None, today=None):
                     fact.planned_cost,
                     *(year_chain.amount(stage) for stage in STAGES),
                     fact.actual_cost,
-                    _kpi_cell(fact.target_value, fact.target_text),
-                    _kpi_cell(fact.actual, fact.actual_text),
+                    _kpi_cell(fact.target_display()),
+                    _kpi_cell(fact.actual_display()),
                     _rate(fact.assessment.rate),
                     fact.assessment.grade or fact.assessment.label,
                     "・".join(flag.label for flag in year_chain.flags),
@@ -97,6 +100,7 @@ def hearing_report(plan, year=None, department=None, today=None):
                     last = fact
             row += [
                 first.unit,
+                notes_of(measure_facts_),
                 last.evaluation_comment,
                 str(dict(MeasureYear.Improvement.choices).get(last.improvement, "")),
                 last.improvement_text,
@@ -114,6 +118,7 @@ def hearing_report(plan, year=None, department=None, today=None):
         notes=(
             UNIT_NOTE,
             "達成度・評価はKPIの目標と実績から自動計算（文章の目標は担当課の判定）。「－」の目標・経費は空欄。",
+            "KPIは計画書の表記（削減率は「30%減」、注記は「1業務（※2）」）。注記の列に計画書の注記（※）の年度と本文。",
             "注意：要求がLCC超過＝予算要求額が計画のLCC（投資可能な上限額）を超える／決算が査定超過＝決算額が査定額を超える"
             "／KPI実績なし＝決算額があるのにKPI実績が未入力。",
         ),
@@ -131,14 +136,16 @@ def budget_table_report(plan):
     columns += [
         Column("経費", "amount", "計", sum_of=tuple(1 + 2 * i for i in years)),
         Column("うち一般財源", "amount", "計", sum_of=tuple(2 + 2 * i for i in years)),
+        Column(NOTES_HEADER, width=NOTES_WIDTH, wrap=True),
     ]
+    notes = cost_notes(plan)
 
     def rows():
         for row in table.rows:
             values = [row.label]
             for cell in row.cells:
                 values += [cell.cost, cell.general_fund]
-            yield values + [row.total.cost, row.total.general_fund]
+            yield values + [row.total.cost, row.total.general_fund, notes(row.policy.pk)]
 
     return Report(
         title=f"{plan.title} 計画期間における経費（計画値）",
@@ -146,8 +153,20 @@ def budget_table_report(plan):
         filename=f"図表2-4-1_計画期間における経費_{plan.title}",
         columns=columns,
         rows=rows(),
-        notes=(UNIT_NOTE,),
+        notes=(UNIT_NOTE, LCC_NOTES),
     )
+
+
+@dataclass
+class ExecutionRow:
+    label: str  # 基本方針
+    policy_id: int
+    year: int
+    planned: int | None
+    planned_fund: int | None
+    actual: int | None
+    actual_fund: int | None
+    rate: object  # 執行率 (Decimal) or None
 
 
 def execution_rows(plan):
@@ -163,7 +182,18 @@ def execution_rows(plan):
     for row in table.rows:
         for year, cell in zip(table.years, row.cells, strict=True):
             cost, fund = actual.get((row.policy.pk, year), (None, None))
-            out.append((row.label, year, cell.cost, cell.general_fund, cost, fund, execution_rate(cost, cell.cost)))
+            out.append(
+                ExecutionRow(
+                    row.label,
+                    row.policy.pk,
+                    year,
+                    cell.cost,
+                    cell.general_fund,
+                    cost,
+                    fund,
+                    execution_rate(cost, cell.cost),
+                )
+            )
     return out
 
 
@@ -176,10 +206,21 @@ def execution_report(plan):
         Column("決算額", "amount", "実績（千円）"),
         Column("うち一般財源（決算）", "amount", "実績（千円）"),
         Column("執行率（%）", "percent", "", 10),
+        Column(NOTES_HEADER, width=NOTES_WIDTH, wrap=True),
     ]
+    notes = cost_notes(plan)
     rows = (
-        [label, fiscal_year_label(year), planned, fund, cost, actual_fund, _rate(rate)]
-        for label, year, planned, fund, cost, actual_fund, rate in execution_rows(plan)
+        [
+            row.label,
+            fiscal_year_label(row.year),
+            row.planned,
+            row.planned_fund,
+            row.actual,
+            row.actual_fund,
+            _rate(row.rate),
+            notes(row.policy_id, row.year),
+        ]
+        for row in execution_rows(plan)
     )
     return Report(
         title=f"{plan.title} 経費の計画と実績（執行率）",
@@ -187,5 +228,5 @@ def execution_report(plan):
         filename=f"経費の計画と実績_{plan.title}",
         columns=columns,
         rows=rows,
-        notes=(UNIT_NOTE, "執行率＝決算額÷経費（計画）。計画が0または「－」の年度は空欄。"),
+        notes=(UNIT_NOTE, "執行率＝決算額÷経費（計画）。計画が0または「－」の年度は空欄。", LCC_NOTES),
     )

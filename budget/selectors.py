@@ -1,11 +1,13 @@
 """Budget roll-ups: the one place that adds up planned costs and 一般財源."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Sum
 
 from initiatives.fiscal import add_amount, counted
 from initiatives.models import Policy
+from initiatives.notes import LCC, notes_cell
 from kpi.models import MeasureYear
 
 from .models import BudgetFigure, GeneralFundPlan, PlannedCost
@@ -100,3 +102,37 @@ def _table(plan, policies, costs, funds):
         total.total.add(row.total)
         rows.append(row)
     return BudgetTable(years, rows, total)
+
+
+def cost_notes(plan):
+    """The plan's notes on its LCC cells (PlannedCost.note, "※4") for the 注記 of the budget reports, in one
+    query: a function (policy id, year or None for every year) → the text, a block per noted measure of
+    that 基本方針 (its code and name, then initiatives.notes.notes_cell: the years and marks, each mark's
+    footnote)."""
+    rows = (
+        PlannedCost.objects.filter(measure__plan=plan)
+        .exclude(note="")
+        .order_by("measure__initiative__policy__number", "measure__initiative__number", "measure__ordinal")
+        .values_list(
+            "measure__initiative__policy_id",
+            "measure_id",
+            "measure__code",
+            "measure__name",
+            "measure__notes",
+            "fiscal_year",
+            "note",
+        )
+    )
+    by_policy = defaultdict(dict)  # policy id → {measure id: (heading, notes, [(year, note)])}
+    for policy, measure, code, name, notes, year, note in rows:
+        by_policy[policy].setdefault(measure, (f"{code} {name}", notes, []))[2].append((year, note))
+
+    def notes_of(policy_id, year=None):
+        blocks = []
+        for heading, notes, cells in by_policy.get(policy_id, {}).values():
+            noted = [(LCC, y, note) for y, note in cells if year is None or y == year]
+            if noted:
+                blocks.append(f"{heading}\n{notes_cell(noted, notes)}")
+        return "\n".join(blocks)
+
+    return notes_of

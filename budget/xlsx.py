@@ -10,6 +10,8 @@ import io
 from dataclasses import dataclass
 
 from defusedcsv import csv
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -19,6 +21,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
 from initiatives.fiscal import NONE_MARK, format_amount, format_number
+from kpi.models import KpiText
 
 FORMATS = {"amount": "#,##0", "number": "#,##0.##", "percent": "0.0", "text": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
@@ -34,6 +37,7 @@ class Column:
     group: str = ""  # a heading over several columns, e.g. a fiscal year
     width: int = 12
     sum_of: tuple = ()  # indexes of columns this one adds up across the row (a SUM formula in Excel)
+    wrap: bool = False  # text that runs over lines (the 注記): wrapped in the workbook, line breaks on the page
 
     @property
     def summed(self):
@@ -59,11 +63,21 @@ def safe_text(value):
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
-def _data_cell(ws, value, number_format):
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _data_cell(ws, value, number_format, wrap=False):
+    if isinstance(value, KpiText):
+        # a KPI value (kpi.models.kpi_text): the number, with a number format that reads as the page does
+        # ("30%減" is 30 with 0"%減"); a text target or one whose format would be too long stays text
+        if value.number is not None:
+            return _styled(ws, value.number, number_format=value.number_format)
     if isinstance(value, str):
         cell = WriteOnlyCell(ws, value=None)
         cell.value = safe_text(value)
         cell.data_type = "s"  # never a formula, even when staff text starts with "="
+        if wrap:
+            cell.alignment = WRAP
         return cell
     if number_format and value is not None:
         return _styled(ws, value, number_format=number_format)
@@ -85,9 +99,12 @@ def _styled(ws, value, *, font=None, fill=None, number_format=None, wrap=False):
 
 
 def shown(column, value):
-    """How a report cell reads on the page (the workbook keeps the raw number)."""
+    """How a report cell reads on the page (the workbook keeps the raw number; a KPI value reads as
+    kpi.models.kpi_text made it, "30%減"). Text of a wrapped column keeps its line breaks."""
     if value is None or value == "":
         return NONE_MARK if column.kind != "text" else ""
+    if column.wrap:
+        return format_html('<span class="cell-lines">{}</span>', linebreaksbr(value))
     if column.kind == "amount":
         return format_amount(value)
     if column.kind == "percent":
@@ -190,7 +207,9 @@ def write_report(ws, report):
         for column, value, fmt in zip(report.columns, row, formats, strict=True):
             if column.sum_of:
                 value = "=SUM({})".format(",".join(f"{letters[i]}{row_number}" for i in column.sum_of))
-            cells.append(_data_cell(ws, value, fmt) if not column.sum_of else _styled(ws, value, number_format=fmt))
+                cells.append(_styled(ws, value, number_format=fmt))
+            else:
+                cells.append(_data_cell(ws, value, fmt, column.wrap))
         ws.append(cells)
     last = row_number
     if any(c.summed for c in report.columns):

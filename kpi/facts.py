@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.fiscal import fiscal_year_of
+from initiatives.notes import KPI_TARGET, LCC, notes_cell
 
 from .achievement import assess, grade_scale
 from .attention import ATTENTION, is_overdue, reasons
@@ -34,12 +35,15 @@ class Fact:
     department_name: str
     unit: str
     year: int
+    direction: str = Direction.HIGHER
     target_value: Decimal | None = None
     target_text: str = ""
     target_note: str = ""
     actual: Decimal | None = None
     actual_text: str = ""
     planned_cost: int | None = None
+    cost_note: str = ""  # the plan's note on the LCC cell ("※4")
+    measure_notes: str = ""  # the measure's footnotes (Measure.notes), for the notes' texts
     actual_cost: int | None = None
     status: str = MeasureYear.Status.DRAFT
     stage: str = "P"
@@ -57,10 +61,12 @@ class Fact:
         return self.assessment.grade
 
     def target_display(self):
-        return kpi_text(self.target_value, self.target_text, self.unit, self.target_note)
+        return kpi_text(
+            self.target_value, self.target_text, unit=self.unit, direction=self.direction, note=self.target_note
+        )
 
     def actual_display(self):
-        return kpi_text(self.actual, self.actual_text, self.unit)
+        return kpi_text(self.actual, self.actual_text, unit=self.unit, direction=self.direction, actual=True)
 
     @property
     def url(self):
@@ -99,6 +105,8 @@ ROW_COLUMNS = {
     "target_text": F("t__text"),
     "target_note": F("t__note"),
     "planned_cost": F("c__amount"),
+    "cost_note": F("c__note"),
+    "measure_notes": F("notes"),
     "record_id": F("y__id"),
     "actual": F("y__kpi_actual"),
     "actual_text": F("y__kpi_actual_text"),
@@ -174,12 +182,15 @@ def measure_facts(plan, years, measures, today=None):
                 department_name=department_label,
                 unit=row.unit or "",
                 year=year,
+                direction=row.direction or Direction.HIGHER,
                 target_value=row.target_value,
                 target_text=row.target_text or "",
                 target_note=row.target_note or "",
                 actual=row.actual,
                 actual_text=row.actual_text or "",
                 planned_cost=row.planned_cost,
+                cost_note=row.cost_note or "",
+                measure_notes=row.measure_notes,
                 actual_cost=row.actual_cost,
                 status=row.status or MeasureYear.Status.DRAFT,
                 stage=pdca_stage(entered, row.evaluation_comment, row.improvement),
@@ -202,6 +213,14 @@ def measure_facts(plan, years, measures, today=None):
             facts.append(fact)
     # measure by measure, its years in order (the hearing sheet's rows)
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
+
+
+def notes_of(facts):
+    """The 注記 of one measure's facts (initiatives.notes): its noted KPI targets and LCC, and their footnotes."""
+    if not facts:
+        return ""
+    cells = [(KPI_TARGET, f.year, f.target_note) for f in facts] + [(LCC, f.year, f.cost_note) for f in facts]
+    return notes_cell(cells, facts[0].measure_notes)
 
 
 def filter_facts(facts, grade="", stage="", attention=""):

@@ -1,5 +1,7 @@
 """KGI and yearly KPI targets of each 個別施策."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -61,13 +63,67 @@ class Kgi(models.Model):
     def clean(self):
         validate_percent(self.target, self.unit, "target")
 
+    def target_display(self):
+        return kpi_text(self.target, self.target_text, **kgi_shape(self))
 
-def kpi_text(value, text, unit="", note=""):
-    """How a KPI target or actual reads: '72.5%', '40手続', '導入を決定した全窓口', '－', with a note in brackets."""
+
+def kgi_shape(kgi):
+    """The unit and direction kpi_text reads a measure's KPI values in (none without a KGI)."""
+    return {"unit": kgi.unit, "direction": kgi.direction} if kgi else {}
+
+
+class KpiText(str):
+    """A KPI value as it reads ('30%減'), carrying for a workbook the number and a number format that reads
+    the same (30 with 0"%減"), so the cell stays a number. ``number`` is None for a text value or "－"."""
+
+    number = None
+    number_format = ""
+    is_none = False
+
+
+# An Excel number format holds at most 255 characters; a longer one (a long note) is written as text.
+MAX_NUMBER_FORMAT = 255
+
+
+def kpi_text(value, text="", unit="", note="", *, direction=Direction.HIGHER, actual=False):
+    """How a KPI target or actual (or a KGI target) reads, everywhere: pages, reports, workbooks, CSV, API.
+
+    - a number with its unit: '72.5%', '40手続', '98,500件';
+    - 削減率 (Direction.REDUCTION): the plan prints the reduction, '30%減', for targets and actuals alike
+      (an actual of 25 is '25%減', the reduction achieved);
+    - 低いほど良い (Direction.LOWER): a target above 0 is a ceiling, '5件以下' (kpi.achievement rates an
+      actual at or under it 100%); a 0 target reads '0件' as the plan prints it (nothing is below 0);
+      an actual is the count itself;
+    - a text target as written ('導入を決定した全窓口'); none at all is '－';
+    - the plan's note in brackets: '1業務（※2）', '1窓口（試行）'.
+    """
     if value is None and not text:
-        return NONE_MARK
-    shown = text or f"{format_number(value)}{unit}"
-    return f"{shown}（{note}）" if note else shown
+        shown = KpiText(NONE_MARK)
+        shown.is_none = True
+        return shown
+    bracket = f"（{note}）" if note else ""
+    if text:
+        return KpiText(f"{text}{bracket}")
+    suffix = unit
+    if direction == Direction.REDUCTION:
+        suffix += "減"
+    elif direction == Direction.LOWER and not actual and value > 0:
+        suffix += "以下"
+    suffix += bracket
+    shown = KpiText(f"{format_number(value)}{suffix}")
+    number = Decimal(str(value)).normalize()
+    decimals = max(0, -number.as_tuple().exponent)
+    number_format = ("#,##0." + "0" * decimals if decimals else "#,##0") + _format_literal(suffix)
+    if len(number_format) <= MAX_NUMBER_FORMAT:
+        shown.number = float(number) if decimals else int(number)
+        shown.number_format = number_format
+    return shown
+
+
+def _format_literal(text):
+    """Text as a literal of an Excel number format: quoted (an unquoted % would scale the number by 100), a quote
+    inside closed, written as a backslashed quote and reopened."""
+    return '"' + text.replace('"', '"\\""') + '"' if text else ""
 
 
 def validate_percent(value, unit, field):
@@ -118,8 +174,9 @@ class KpiTarget(models.Model):
     def is_none(self):
         return self.value is None and not self.text
 
-    def display(self, unit=""):
-        return kpi_text(self.value, self.text, unit, self.note)
+    def display(self, kgi=None):
+        """kpi_text for this target, in the unit and shape of the measure's KGI."""
+        return kpi_text(self.value, self.text, **kgi_shape(kgi), note=self.note)
 
     def clean(self):
         plan = plan_of(self)
@@ -312,6 +369,10 @@ class MeasureYear(models.Model):
     @property
     def stage(self):
         return pdca_stage(self.has_actuals, self.evaluation_comment, self.improvement)
+
+    def actual_display(self, kgi=None):
+        """kpi_text for this year's actual, in the unit and shape of the measure's KGI."""
+        return kpi_text(self.kpi_actual, self.kpi_actual_text, **kgi_shape(kgi), actual=True)
 
     def clean(self):
         plan = plan_of(self)

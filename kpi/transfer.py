@@ -114,7 +114,7 @@ class ActualsResource(resources.Resource):
         return kgi.unit if kgi else ""
 
     def dehydrate_target(self, record):
-        return record.target.display() if record.target else NONE_MARK
+        return record.target.display(getattr(record.measure, "kgi", None)) if record.target else NONE_MARK
 
     def dehydrate_kpi(self, record):
         # a Decimal for a workbook cell (a number); the text where the target is a text

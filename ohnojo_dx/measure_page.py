@@ -79,7 +79,7 @@ class YearRow:
     planned_cost: PlannedCost | None
     previous: MeasureYear | None  # last year's record, for its 改善方針
     overdue: bool = False
-    unit: str = ""
+    kgi: Kgi | None = None  # the unit and shape its KPI values read in
     decision: object = None  # the 予算ヒアリング's 確認・評価 and decision (budget.HearingDecision)
 
     @property
@@ -87,9 +87,12 @@ class YearRow:
         return fiscal_year_label(self.year)
 
     @property
+    def target_display(self):
+        return self.target.display(self.kgi) if self.target else kpi_text(None)
+
+    @property
     def actual_display(self):
-        record, unit = self.record, self.unit
-        return kpi_text(record.kpi_actual, record.kpi_actual_text, unit) if record else kpi_text(None, "")
+        return self.record.actual_display(self.kgi) if self.record else kpi_text(None)
 
 
 def measure_year_rows(measure, today=None):
@@ -113,7 +116,7 @@ def measure_year_rows(measure, today=None):
                 costs.get(year),
                 records.get(year - 1),
                 overdue=is_overdue(year, bool(record and record.has_actuals), today),
-                unit=kgi.unit if kgi else "",
+                kgi=kgi,
                 decision=decisions.get(year),
             )
         )
@@ -249,6 +252,9 @@ def chart_data(measure, year_rows, schedule):
         "kpi": {
             "targets": [_number(row.target.value) if row.target else None for row in year_rows],
             "actuals": [_number(row.record.kpi_actual) if row.record else None for row in year_rows],
+            # the hover text: each value as the tables read it ("30%減")
+            "target_labels": [row.target_display for row in year_rows],
+            "actual_labels": [row.actual_display for row in year_rows],
         },
         "cost": {
             "planned": [row.planned_cost.amount if row.planned_cost else None for row in year_rows],

@@ -61,8 +61,9 @@ def pages(plan, measure):
         (
             "図表2-4-1 workbook",
             reverse("budget:budget_table_xlsx", args=[plan.code]),
-            4,
-            "the same as the page",
+            5,
+            "plan, policies, planned costs per policy and year, 一般財源 per policy and year; the noted LCC cells "
+            "with their measures' footnotes for the 注記 column (budget.selectors.cost_notes)",
         ),
         ("report list", reverse("budget:reports", args=[plan.code]), 1, "plan"),
         (

@@ -22,7 +22,7 @@ def entered(plan):
 def test_policy_sums_agree_everywhere(entered):
     plan = entered
     table = plan_budget_table(plan)
-    execution = {(label, year): (planned, actual) for label, year, planned, _f, actual, _af, _r in execution_rows(plan)}
+    execution = {(row.label, row.year): (row.planned, row.actual) for row in execution_rows(plan)}
     hearing = hearing_report(plan)
     columns = [c.group + c.header for c in hearing.columns]
     hearing_rows = list(hearing.rows)

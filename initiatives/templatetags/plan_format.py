@@ -14,5 +14,6 @@ register.filter("number", fiscal.format_number)
 
 
 @register.filter
-def kpi_display(target, unit):
-    return target.display(unit)
+def kpi_display(target, kgi):
+    """A KPI target (kpi.KpiTarget) in the unit and shape of the measure's KGI: its display(), kpi.models.kpi_text."""
+    return target.display(kgi)

@@ -22,7 +22,7 @@ def test_digital_divide_starts_at_72_5_percent(plan):
     m = measure(plan, "デジタル・デバイド対策")
     assert m.kgi.unit == "%"
     assert targets(m)[2022].value == Decimal("72.5")
-    assert targets(m)[2022].display(m.kgi.unit) == "72.5%"
+    assert targets(m)[2022].display(m.kgi) == "72.5%"
     assert [targets(m)[y].value for y in (2023, 2024, 2025)] == [75, Decimal("77.5"), 80]
 
 

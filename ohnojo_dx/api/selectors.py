@@ -9,7 +9,7 @@ from django.http import Http404
 from budget.models import PlannedCost
 from initiatives.models import Initiative, Measure, NationalPriority, Plan, Policy
 from kpi.achievement import Assessment, assess_year, grade_scale
-from kpi.models import KpiTarget, MeasureYear
+from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
 
 PLAN_ORDER = ("initiative__policy__number", "initiative__number", "ordinal")
 
@@ -91,6 +91,19 @@ class YearRow:
     def unit(self):
         kgi = getattr(self.measure, "kgi", None)
         return kgi.unit if kgi else ""
+
+    @property
+    def target_display(self):
+        kgi = getattr(self.measure, "kgi", None)
+        return (
+            kpi_text(self.target.value, self.target.text, note=self.target.note, **kgi_shape(kgi))
+            if self.target
+            else kpi_text(None)
+        )
+
+    @property
+    def kpi_actual_display(self):
+        return self.record.actual_display(getattr(self.measure, "kgi", None))
 
 
 def year_row(measure, year, target, planned_cost, record, scale):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Initiative, Measure, Plan, Policy, lines, paragraphs
 from kpi.achievement import LABELS
+from kpi.facts import notes_of
 from kpi.models import Direction, Grade, MeasureYear
 
 TEXT_MAX = 2000
@@ -118,6 +119,7 @@ class KgiSerializer(serializers.Serializer):
     unit = serializers.CharField()
     direction = serializers.ChoiceField(choices=Direction.choices)
     is_cumulative = serializers.BooleanField()
+    target_display = serializers.CharField(help_text="目標の表記（例: 30%減、112手続）")
 
 
 class ScheduleBarSerializer(serializers.Serializer):
@@ -133,6 +135,10 @@ class KpiTargetSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, help_text="数値の目標")
     text = serializers.CharField(help_text="文章の目標")
     note = serializers.CharField()
+    display = serializers.SerializerMethodField(help_text="表記（例: 30%減、1業務（※2）、－）")
+
+    def get_display(self, target) -> str:
+        return target.display(getattr(target.measure, "kgi", None))  # the measure came with its prefetched targets
 
 
 class PlannedCostSerializer(serializers.Serializer):
@@ -220,6 +226,8 @@ class MeasureYearSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
     target = TargetSerializer(allow_null=True, help_text="KPI目標（null は計画の「－」）")
     unit = serializers.CharField()
+    target_display = serializers.CharField(help_text="KPI目標の表記（例: 30%減、1業務（※2）、－）")
+    kpi_actual_display = serializers.CharField(help_text="KPI実績の表記（例: 25%減、－）")
     planned_cost = serializers.IntegerField(allow_null=True, help_text="年度経費（千円）（計画値）")
     kpi_actual = serializers.DecimalField(source="record.kpi_actual", max_digits=14, decimal_places=2, allow_null=True)
     kpi_actual_text = serializers.CharField(source="record.kpi_actual_text")
@@ -385,9 +393,12 @@ class FactSerializer(serializers.Serializer):
     target_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     target_text = serializers.CharField()
     target_note = serializers.CharField()
+    target_display = serializers.CharField(help_text="KPI目標の表記（例: 30%減、1業務（※2）、－）")
     actual = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, help_text="KPI実績値")
     actual_text = serializers.CharField()
+    actual_display = serializers.CharField(help_text="KPI実績の表記（例: 25%減、－）")
     planned_cost = serializers.IntegerField(allow_null=True, help_text="LCC計画（千円）")
+    planned_cost_note = serializers.CharField(source="cost_note", help_text="LCCの注記（例: ※4）")
     actual_cost = serializers.IntegerField(allow_null=True, help_text="決算額（千円）")
     achievement = AssessmentSerializer(source="assessment")
     status = serializers.ChoiceField(choices=MeasureYear.Status.choices)
@@ -415,6 +426,7 @@ class HearingRow:
             first.initiative_label,
             first.department_name,
         )
+        self.notes = notes_of(years)
 
 
 class HearingSerializer(serializers.Serializer):
@@ -425,6 +437,7 @@ class HearingSerializer(serializers.Serializer):
     initiative = serializers.CharField(help_text="取組")
     department = serializers.CharField(help_text="担当課（未設定は空）")
     unit = serializers.CharField()
+    notes = serializers.CharField(help_text="注記：KPI目標・LCCの注記（※）の年度と本文（帳票の「注記」の列と同じ）")
     years = FactSerializer(many=True)
 
     def get_url(self, row) -> str:

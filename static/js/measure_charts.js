@@ -13,8 +13,10 @@
 
   Plotly.newPlot("chart-kpi", [
     { x: data.years, y: data.kpi.targets, name: "目標", type: "scatter", mode: "lines+markers",
-      line: { color: "#0b4f8a", dash: "dot" }, connectgaps: false },
-    { x: data.years, y: data.kpi.actuals, name: "実績", type: "bar", marker: { color: "#2e7d32" } }
+      line: { color: "#0b4f8a", dash: "dot" }, connectgaps: false,
+      hovertext: data.kpi.target_labels, hoverinfo: "x+name+text" },
+    { x: data.years, y: data.kpi.actuals, name: "実績", type: "bar", marker: { color: "#2e7d32" },
+      hovertext: data.kpi.actual_labels, hoverinfo: "x+name+text" }
   ], layout({ yaxis: { title: { text: data.unit }, rangemode: "tozero", tickformat: "," } }), config);
 
   Plotly.newPlot("chart-cost", [
