@@ -1,9 +1,9 @@
 from django.contrib import admin
 
-from initiatives.admin import HistoryAdmin
+from initiatives.admin import HistoryAdmin, ReadOnlyAdmin
 from kpi.admin import PlanYearAdmin, PlanYearInline
 
-from .models import BudgetFigure, GeneralFundPlan, Hearing, HearingDecision, PlannedCost
+from .models import BudgetFigure, FinalEvaluation, GeneralFundPlan, Hearing, HearingDecision, PlannedCost
 
 
 class PlannedCostInline(PlanYearInline):
@@ -23,19 +23,6 @@ class GeneralFundPlanAdmin(HistoryAdmin):
     list_filter = ["policy__plan", "policy", "fiscal_year"]
     list_select_related = ["policy", "measure"]
     autocomplete_fields = ["measure"]
-
-
-class ReadOnlyAdmin(HistoryAdmin):
-    """Entered on the portal's own pages, through kpi.workflow; the admin lists them and their history."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BudgetFigure)
@@ -63,5 +50,15 @@ class HearingDecisionAdmin(ReadOnlyAdmin):
 
     list_display = ["measure", "fiscal_year", "decision"]
     list_filter = ["measure__plan", "fiscal_year", "decision", "measure__department"]
+    search_fields = ["measure__name", "measure__code"]
+    list_select_related = ["measure"]
+
+
+@admin.register(FinalEvaluation)
+class FinalEvaluationAdmin(ReadOnlyAdmin):
+    """Recorded on the measure's 総括 page (budget:final_edit)."""
+
+    list_display = ["measure", "carry_over"]
+    list_filter = ["measure__plan", "carry_over", "measure__department"]
     search_fields = ["measure__name", "measure__code"]
     list_select_related = ["measure"]

@@ -1,13 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.fields import JapaneseDateField, JapaneseIntegerField, RefuseControlCharacters
+from initiatives.fields import JapaneseDateField, JapaneseDecimalField, JapaneseIntegerField, RefuseControlCharacters
 from initiatives.fiscal import fiscal_year_label, format_amount
-from initiatives.models import Department
-from kpi.forms import seen_version_field
+from initiatives.models import Department, PlanRevision
+from kpi.forms import VersionedModelForm
 
 from .chain import over_ceiling
-from .models import FUNDING_FIELDS, BudgetFigure, Hearing, HearingDecision
+from .models import FUNDING_FIELDS, BudgetFigure, FinalEvaluation, Hearing, HearingDecision
 
 
 class ReportFilterForm(forms.Form):
@@ -45,10 +45,8 @@ class ChainFilterForm(forms.Form):
         self.fields["department"].queryset = Department.objects.filter(measures__plan=plan).distinct().order_by("code")
 
 
-class BudgetFigureForm(RefuseControlCharacters, forms.ModelForm):
+class BudgetFigureForm(RefuseControlCharacters, VersionedModelForm):
     """One stage's amount of a measure-year, with its funding sources (budget.models.funding_error)."""
-
-    seen_version = seen_version_field()
 
     class Meta:
         model = BudgetFigure
@@ -59,7 +57,6 @@ class BudgetFigureForm(RefuseControlCharacters, forms.ModelForm):
     def __init__(self, *args, ceiling=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.ceiling = ceiling
-        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
         self.fields["amount"].help_text = _("千円単位。「－」または空欄は「なし」。")
         if self.instance.stage == BudgetFigure.Stage.REQUEST:
             self.fields["note"].help_text = _("LCC（上限額）を超える要求には、その理由を書いてください。")
@@ -82,10 +79,8 @@ class BudgetFigureForm(RefuseControlCharacters, forms.ModelForm):
         return data
 
 
-class HearingForm(RefuseControlCharacters, forms.ModelForm):
+class HearingForm(RefuseControlCharacters, VersionedModelForm):
     """A department's 予算ヒアリング: its date and a note."""
-
-    seen_version = seen_version_field()
 
     class Meta:
         model = Hearing
@@ -94,15 +89,9 @@ class HearingForm(RefuseControlCharacters, forms.ModelForm):
         widgets = {"held_on": forms.DateInput(attrs={"type": "date"}), "note": forms.Textarea(attrs={"rows": 2})}
         error_messages = {"held_on": {"invalid": _("実施日は 2025-11-05 や 2025/11/05 の形で入力してください。")}}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
 
-
-class HearingDecisionForm(RefuseControlCharacters, forms.ModelForm):
+class HearingDecisionForm(RefuseControlCharacters, VersionedModelForm):
     """The hearing's 確認・評価 and decision for one measure."""
-
-    seen_version = seen_version_field()
 
     class Meta:
         model = HearingDecision
@@ -114,5 +103,67 @@ class HearingDecisionForm(RefuseControlCharacters, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
         self.fields["decision"].choices = [("", "選択してください"), *self.fields["decision"].choices[1:]]
+
+
+class FinalEvaluationForm(RefuseControlCharacters, VersionedModelForm):
+    """A measure's 計画期間の総括 and its carry-over to the next plan."""
+
+    class Meta:
+        model = FinalEvaluation
+        fields = ("carry_over", "comment")
+        widgets = {"comment": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carry_over"].choices = [("", "選択してください"), *self.fields["carry_over"].choices[1:]]
+
+
+class PlanRevisionForm(RefuseControlCharacters, forms.ModelForm):
+    """A new 計画の見直し: when, where it was decided, and why."""
+
+    class Meta:
+        model = PlanRevision
+        fields = ("decided_on", "decided_by", "reason")
+        field_classes = {"decided_on": JapaneseDateField}
+        widgets = {"decided_on": forms.DateInput(attrs={"type": "date"}), "reason": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"decided_on": {"invalid": _("決定日は 2025-11-05 や 2025/11/05 の形で入力してください。")}}
+
+
+class MeasureRevisionForm(forms.Form):
+    """A measure's KPI target and LCC of each plan year, as a revision changes them.
+
+    ``seen`` carries the rows as the page showed them, so that kpi.workflow.revise_plan_row refuses a
+    change made over someone else's."""
+
+    seen = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, data, years, targets, costs, seen):
+        super().__init__(data, initial={"seen": seen})
+        self.years = years
+        for year in years:
+            target, cost = targets.get(year), costs.get(year)
+            label = fiscal_year_label(year)
+            if target and target.text:
+                self.fields[f"target_text_{year}"] = forms.CharField(
+                    label=f"{label} KPI目標（文章）", max_length=200, required=False, initial=target.text
+                )
+            else:
+                self.fields[f"target_value_{year}"] = JapaneseDecimalField(
+                    label=f"{label} KPI目標",
+                    required=False,
+                    max_digits=14,
+                    decimal_places=2,
+                    initial=target.value if target else None,
+                )
+            self.fields[f"cost_{year}"] = JapaneseIntegerField(
+                label=f"{label} LCC（千円）", required=False, initial=cost.amount if cost else None
+            )
+
+    def year_fields(self):
+        """[(year, KPI target field, LCC field)] for the template."""
+        out = []
+        for year in self.years:
+            target = f"target_text_{year}" if f"target_text_{year}" in self.fields else f"target_value_{year}"
+            out.append((year, self[target], self[f"cost_{year}"]))
+        return out

@@ -290,3 +290,36 @@ class HearingDecision(models.Model):
         if self.decision in (self.Decision.IMPROVE, self.Decision.REVISE) and not self.decision_text.strip():
             message = _("改善・見直しの内容を書いてください。")
             raise ValidationError({"decision_text": ValidationError(message, code="decision_text_required")})
+
+
+class FinalEvaluation(models.Model):
+    """計画期間の総括 of one measure: what the DX推進部門 concludes at the end of the plan and what the
+    measure becomes in the next plan (継続・統合・完了・廃止). Written through kpi.workflow.save_review."""
+
+    class CarryOver(models.TextChoices):
+        CONTINUE = "continue", _("継続")
+        MERGE = "merge", _("統合")
+        COMPLETE = "complete", _("完了")
+        ABOLISH = "abolish", _("廃止")
+
+    measure = models.OneToOneField(
+        "initiatives.Measure", models.PROTECT, related_name="final_evaluation", verbose_name=_("個別施策")
+    )
+    carry_over = models.CharField(_("次期計画への引継ぎ"), max_length=10, choices=CarryOver, blank=True)
+    comment = models.TextField(_("総括（成果と課題）"), max_length=2000, blank=True)
+    version = models.PositiveIntegerField(_("版"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("計画期間の総括")
+        verbose_name_plural = _("計画期間の総括")
+        ordering = ["measure"]
+
+    def __str__(self):
+        return f"{self.measure} {self.get_carry_over_display() or '（未決定）'}"
+
+    def clean(self):
+        if self.carry_over in (self.CarryOver.MERGE, self.CarryOver.ABOLISH) and not self.comment.strip():
+            message = _("統合・廃止の場合は、その理由を総括に書いてください。")
+            raise ValidationError({"comment": ValidationError(message, code="reason_required")})

@@ -11,6 +11,7 @@ from initiatives.notes import LCC, notes_cell
 from kpi.models import MeasureYear
 
 from .models import BudgetFigure, GeneralFundPlan, PlannedCost
+from .revised import original_cost_deltas
 
 
 @dataclass
@@ -40,19 +41,19 @@ class BudgetTable:
     total: BudgetRow
 
 
-def plan_budget_table(plan):
-    """Roll the plan's costs up per policy and year in three queries.
+def plan_budget_table(plan, revised=False):
+    """Roll the plan's costs up per policy and year in four queries (five once a revision changed a cost).
 
-    "－" costs (None) count as nothing, as the plan's own table does.
+    The plan as adopted (図表2-4-1), or with ``revised`` as the revisions left it. "－" costs (None)
+    count as nothing, as the plan's own table does.
     """
     costs = PlannedCost.objects.filter(measure__plan=plan).values("measure__initiative__policy", "fiscal_year")
     funds = GeneralFundPlan.objects.filter(policy__plan=plan).values("policy", "fiscal_year")
-    return _table(
-        plan,
-        _policies(plan),
-        _sums(costs.annotate(total=Sum("amount")), "measure__initiative__policy"),
-        _sums(funds.annotate(total=Sum("amount")), "policy"),
-    )
+    sums = _sums(costs.annotate(total=Sum("amount")), "measure__initiative__policy")
+    if not revised:
+        for key, delta in original_cost_deltas(plan).items():
+            sums[key] = counted(sums.get(key)) + delta
+    return _table(plan, _policies(plan), sums, _sums(funds.annotate(total=Sum("amount")), "policy"))
 
 
 def stage_budget_tables(plan):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_hearing
+from . import views, views_final, views_hearing, views_revision
 
 app_name = "budget"
 urlpatterns = [
@@ -19,6 +19,13 @@ urlpatterns = [
         "plans/<slug:plan_code>/years/<int:year>/hearings/<slug:department_code>/edit/",
         views_hearing.hearing_edit,
         name="hearing_edit",
+    ),
+    path("plans/<slug:plan_code>/measures/<slug:code>/final/", views_final.final_edit, name="final_edit"),
+    path("plans/<slug:plan_code>/revisions/", views_revision.revisions, name="revisions"),
+    path(
+        "plans/<slug:plan_code>/revisions/<int:number>/measures/<slug:code>/",
+        views_revision.revise_measure,
+        name="revise_measure",
     ),
     path(
         "plans/<slug:plan_code>/measures/<slug:code>/years/<int:year>/hearing/",

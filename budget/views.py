@@ -10,9 +10,11 @@ from initiatives.models import Measure, Plan
 from kpi import workflow
 
 from .chain import CHAIN_LABELS, FLAGS, STAGE_PERMISSIONS, STAGES, chain_of
+from .final import final_report
 from .forms import BudgetFigureForm, ChainFilterForm, ReportFilterForm
 from .models import BudgetFigure
 from .reports import budget_table_report, execution_report, hearing_report
+from .revised import revised_report
 from .selectors import plan_budget_table, stage_budget_tables
 from .xlsx import column_groups, shown, to_csv, to_xlsx
 
@@ -53,6 +55,8 @@ REPORTS = {
     "budget": ("計画期間における経費（計画値）", lambda request, plan: (budget_table_report(plan), None)),
     "execution": ("経費の計画と実績（執行率）", lambda request, plan: (execution_report(plan), None)),
     "hearing": ("予算ヒアリング資料", _hearing),
+    "final": ("計画期間の総括", lambda request, plan: (final_report(plan), None)),
+    "revised": ("当初計画・見直し後・実績", lambda request, plan: (revised_report(plan), None)),
 }
 
 

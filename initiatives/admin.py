@@ -5,7 +5,7 @@ from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .fields import RefuseControlCharacters
-from .models import Department, Initiative, NationalPriority, Plan, Policy, RoleGroup, ScheduleBar
+from .models import Department, Initiative, NationalPriority, Plan, PlanRevision, Policy, RoleGroup, ScheduleBar
 
 
 class PortalAdminForm(RefuseControlCharacters, forms.ModelForm):
@@ -29,6 +29,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method != "GET":
             raise PermissionDenied("変更履歴から元に戻すことはできません。通常の編集画面から変更してください。")
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyAdmin(HistoryAdmin):
+    """Rows written on the portal's own pages, through kpi.workflow: the admin lists them and their
+    history, and changes, adds or deletes none."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PolicyInline(admin.StackedInline):
@@ -93,3 +107,11 @@ class DepartmentAdmin(PortalAdmin):
 @admin.register(RoleGroup)
 class RoleGroupAdmin(PortalAdmin):
     list_display = ["role", "group"]
+
+
+@admin.register(PlanRevision)
+class PlanRevisionAdmin(ReadOnlyAdmin):
+    """Revisions are recorded and applied on the plan's revision pages (kpi.workflow)."""
+
+    list_display = ["plan", "number", "decided_on", "decided_by"]
+    list_filter = ["plan"]

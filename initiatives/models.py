@@ -465,3 +465,61 @@ class RoleGroup(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()}（{self.group.name}）"
+
+
+class PlanRevision(models.Model):
+    """計画の見直し: a decided change to the plan (§1.3 「必要に応じて随時見直し」, §3.2: decided in the
+    予算ヒアリング). Its changes (RevisionChange) are written through kpi.workflow.revise_plan_row, so the
+    plan as adopted (当初) stays readable beside the plan as revised (見直し後)."""
+
+    plan = models.ForeignKey(Plan, models.PROTECT, related_name="revisions", verbose_name=_("計画"))
+    number = models.PositiveSmallIntegerField(_("番号"))
+    decided_on = models.DateField(_("決定日"))
+    decided_by = models.CharField(
+        _("決定した場"), max_length=200, help_text=_("例: 令和6年度予算ヒアリング、DX推進本部会議")
+    )
+    reason = models.TextField(_("見直しの理由"), max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("記録者")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("計画の見直し")
+        verbose_name_plural = _("計画の見直し")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="plan_revision_number_unique",
+                violation_error_message=_("この計画に同じ番号の見直しがあります。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"第{self.number}回見直し（{self.decided_on:%Y/%m/%d}）"
+
+
+class RevisionChange(models.Model):
+    """One plan figure a revision changed: a year's KPI target or LCC of a measure, before and after
+    (each as the row's fields, e.g. {"value": "30", "text": "", "note": ""})."""
+
+    class Kind(models.TextChoices):
+        KPI_TARGET = "kpi_target", _("KPI目標")
+        PLANNED_COST = "planned_cost", _("年度経費（LCC）")
+
+    revision = models.ForeignKey(PlanRevision, models.PROTECT, related_name="changes", verbose_name=_("見直し"))
+    measure = models.ForeignKey(Measure, models.PROTECT, related_name="revision_changes", verbose_name=_("個別施策"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("項目"), max_length=20, choices=Kind)
+    before = models.JSONField(_("見直し前"), null=True, blank=True, help_text=_("空: 見直し前は行なし"))
+    after = models.JSONField(_("見直し後"), null=True, blank=True, help_text=_("空: 見直しで行を削除"))
+
+    class Meta:
+        verbose_name = _("見直しの内容")
+        verbose_name_plural = _("見直しの内容")
+        ordering = ["revision", "measure", "fiscal_year", "kind"]
+
+    def __str__(self):
+        return f"{self.revision} {self.measure} {fiscal_year_label(self.fiscal_year)} {self.get_kind_display()}"

@@ -107,3 +107,48 @@ def assess_year(kgi, target, record, scale=DEFAULT_THRESHOLDS):
         record.judged_grade if record else "",
         scale,
     )
+
+
+# --- The KGI over the whole plan period (the final evaluation, 総括) ---------------------------------
+#
+# The KGI is 「計画期間全体における個別施策の達成度を測る指標」. What the period reached, by shape:
+# - 高いほど良い, 累計, 削減率: the value at the end of the period, i.e. the final year's actual (a
+#   cumulative KGI's running total, a reduction KGI's reduction achieved). If the final year has no
+#   actual yet, the latest year that has one, marked provisional (暫定, "R6時点").
+# - 低いほど良い (件数 such as 事故 0件): the worst year of the period, i.e. the largest yearly actual,
+#   since one year over the target means the period did not keep it.
+# - 文章の目標: the department's judgement of the final year (or the latest judged year, provisional).
+# The 達成度 and grade then come from achievement_rate and grade_for, as for any year.
+
+
+@dataclass(slots=True)
+class KgiResult:
+    assessment: Assessment
+    value: Decimal | None = None  # what the period reached (None for a text KGI)
+    basis_year: int | None = None  # the year that value (or judgement) comes from
+    provisional: bool = False  # the final year is not recorded yet
+
+
+def kgi_result(kgi, years, end_year, scale=DEFAULT_THRESHOLDS):
+    """The KGI's achievement over the period. ``years``: {fiscal year: (kpi_actual, judged_grade)} of the
+    recorded years of the period (a record without a KPI actual may be left out)."""
+    if kgi is None or (kgi.target is None and not kgi.target_text):
+        return KgiResult(Assessment("no_target"))
+    if kgi.target is None:  # a text KGI, judged
+        judged = {y: grade for y, (_, grade) in years.items() if grade}
+        if not judged:
+            return KgiResult(Assessment("unjudged"))
+        year = max(judged)
+        return KgiResult(Assessment("judged", grade=judged[year]), None, year, year != end_year)
+    recorded = {y: value for y, (value, _) in years.items() if value is not None}
+    if not recorded:
+        return KgiResult(Assessment("missing"))
+    if kgi.direction == Direction.LOWER:
+        year = max(recorded, key=lambda y: (recorded[y], y))  # the worst year (the latest of equals)
+        provisional = end_year not in recorded
+    else:
+        year = max(recorded)
+        provisional = year != end_year
+    value = recorded[year]
+    rate = achievement_rate(kgi.direction, kgi.target, value)
+    return KgiResult(Assessment("rated", rate, grade_for(rate, scale)), value, year, provisional)

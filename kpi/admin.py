@@ -5,7 +5,7 @@ are their door)."""
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
-from initiatives.admin import HistoryAdmin, PortalAdmin, PortalAdminForm
+from initiatives.admin import HistoryAdmin, PortalAdmin, PortalAdminForm, ReadOnlyAdmin
 
 from . import workflow
 from .models import BarStatus, GradeThreshold, Kgi, KpiTarget, MeasureYear
@@ -133,20 +133,11 @@ class BarStatusInline(admin.TabularInline):
 
 
 @admin.register(MeasureYear)
-class MeasureYearAdmin(HistoryAdmin):
-    """Read-only: entry, approval and reopening go through the portal's pages (kpi.workflow)."""
+class MeasureYearAdmin(ReadOnlyAdmin):
+    """Entry, approval and reopening go through the portal's pages (kpi.workflow)."""
 
     list_display = ["measure", "fiscal_year", "status", "kpi_actual", "actual_cost", "is_sample"]
     list_filter = ["measure__plan", "fiscal_year", "status", "is_sample", "measure__department"]
     search_fields = ["measure__name", "measure__code"]
     list_select_related = ["measure"]
     inlines = [BarStatusInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

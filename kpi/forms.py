@@ -19,6 +19,17 @@ def seen_version_field(**kwargs):
     )
 
 
+class VersionedModelForm(forms.ModelForm):
+    """A ModelForm for a row with a ``version``: ``seen_version`` carries the version the page showed
+    (kpi.workflow refuses a save from any other; 0 for a row not saved yet)."""
+
+    seen_version = seen_version_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
+
+
 class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
     """Actuals (D), self-evaluation (C) and 改善方針 (A) of one measure in one year.
 

@@ -8,6 +8,8 @@ these functions; nothing else writes these rows. The database refuses the same w
 (kpi/apps.py: triggers), so a path that forgets the door fails loudly.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -15,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from initiatives.fiscal import fiscal_year_label
+from initiatives.models import RevisionChange
 from initiatives.permissions import ADMIN, APPROVE, ENTER_MEASURE
 
 from .models import BarStatus, MeasureYear
@@ -125,6 +128,51 @@ def delete_plan_row(row, user, reason=""):
     _check_plan_row_open(row)
     row._change_reason = reason
     row.delete()
+
+
+def _snapshot(row, fields):
+    """A plan row's fields as a revision keeps them: {field: text or None}, a decimal at its field's
+    places (45 typed reads "45.00" as stored), so that an unchanged value is never a change."""
+    out = {}
+    for name in fields:
+        value = getattr(row, name)
+        places = getattr(row._meta.get_field(name), "decimal_places", None)
+        if isinstance(value, Decimal) and places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        out[name] = None if value is None else str(value)
+    return out
+
+
+@transaction.atomic
+def revise_plan_row(row, user, revision, fields, seen):
+    """Change a year's KPI target or LCC (edited in memory, validated by the caller) as part of a plan
+    revision: the role (ADMIN), the lock of its year, and the values the user saw (``seen``: the
+    row's ``fields`` as the form showed them, None for a row that was not there); then the row is saved
+    with the revision as its history reason and the change is kept as a RevisionChange (before/after).
+    A row left as the page showed it is not written (and needs no open year). Returns the
+    RevisionChange, or None when nothing changed."""
+    _require_admin(user)
+    after = _snapshot(row, fields)
+    if after == seen:
+        return None  # not changed on this page (whatever is stored stays as it is)
+    _check_plan_row_open(row)
+    stored = type(row)._default_manager.filter(pk=row.pk).first() if row.pk else None
+    before = _snapshot(stored, fields) if stored else None
+    if before != seen:
+        raise Conflict()
+    row._change_reason = f"見直し: {revision}（{revision.decided_by}）{revision.reason}"[:100]
+    row.save()
+    return RevisionChange.objects.create(
+        revision=revision,
+        measure_id=row.measure_id,
+        fiscal_year=row.fiscal_year,
+        kind=REVISION_KINDS[type(row)._meta.label],
+        before=before,
+        after=after,
+    )
+
+
+REVISION_KINDS = {"kpi.KpiTarget": "kpi_target", "budget.PlannedCost": "planned_cost"}
 
 
 # --- A measure-year's figures of a higher app (the budget's 実施計画額, 予算要求額, 査定額) ------------

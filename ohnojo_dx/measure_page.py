@@ -4,18 +4,20 @@ The page spans the three apps (targets and records from kpi, costs from budget),
 top layer; each function returns plain data so the template makes no queries."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from budget.chain import STAGE_PERMISSIONS, STAGES, chain_of
-from budget.models import FUNDING_FIELDS, BudgetFigure, HearingDecision, PlannedCost
-from initiatives.fiscal import fiscal_year_label, format_amount, format_number
-from initiatives.models import Measure, NationalPriority
+from budget.final import measure_final_row
+from budget.models import FUNDING_FIELDS, BudgetFigure, FinalEvaluation, HearingDecision, PlannedCost
+from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_amount, format_number
+from initiatives.models import Measure, NationalPriority, RevisionChange, related_or_none
 from kpi.achievement import assess_year, grade_scale
 from kpi.attention import is_overdue
-from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear, kpi_text
+from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear, kgi_shape, kpi_text
 
 
 @dataclass
@@ -34,7 +36,9 @@ class BarRow:
 
 def get_measure(plan_code, code):
     return get_object_or_404(
-        Measure.objects.select_related("plan", "initiative__policy", "kgi", "department").prefetch_related(
+        Measure.objects.select_related(
+            "plan", "initiative__policy", "kgi", "department", "final_evaluation"
+        ).prefetch_related(
             "schedule_bars",
             Prefetch("national_priorities", queryset=NationalPriority.objects.order_by("number")),
             "kpi_targets",
@@ -43,6 +47,10 @@ def get_measure(plan_code, code):
             "years__approved_by",
             "plan__grade_thresholds",
             "hearing_decisions",
+            Prefetch(
+                "revision_changes",
+                queryset=RevisionChange.objects.select_related("revision").order_by("revision__number", "pk"),
+            ),
         ),
         plan__code=plan_code,
         code=code,
@@ -217,6 +225,14 @@ def measure_history(measure, limit=100):
         year_title("予算ヒアリングの確認・評価"),
     )
     changes += _changes(
+        FinalEvaluation.history.filter(measure_id=measure.pk)
+        .select_related("history_user")
+        .order_by("id", "history_id"),
+        FinalEvaluation,
+        ["carry_over", "comment"],
+        lambda h: "計画期間の総括",
+    )
+    changes += _changes(
         Kgi.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
         Kgi,
         ["text", "target", "target_text", "unit", "direction", "is_cumulative"],
@@ -280,3 +296,37 @@ def money_chain_rows(measure, user):
     chain = chain_of(Measure.objects.filter(pk=measure.pk), measure.plan.fiscal_years)
     editable = [stage for stage in STAGES if user.has_perm(STAGE_PERMISSIONS[stage], measure)]
     return [(year, chain(measure.pk, year), editable) for year in measure.plan.fiscal_years]
+
+
+def final_row(measure):
+    """The measure's 計画期間の総括 (budget.final): its KGI over the period, totals and carry-over, from
+    what get_measure fetched."""
+    evaluation = related_or_none(measure, "final_evaluation")
+    records, costs = measure.years.all(), measure.planned_costs.all()
+    return measure_final_row(measure, records, costs, evaluation, grade_scale(measure.plan))
+
+
+def revision_rows(measure):
+    """The revisions that changed this measure: (revision, [(year, what, before, after)]), oldest first."""
+    shape = kgi_shape(getattr(measure, "kgi", None))
+    out = {}
+    for change in measure.revision_changes.all():
+        rows = out.setdefault(change.revision, [])
+        rows.append(
+            (
+                change.fiscal_year,
+                change.get_kind_display(),
+                _revised_value(change.kind, change.before, shape),
+                _revised_value(change.kind, change.after, shape),
+            )
+        )
+    return list(out.items())
+
+
+def _revised_value(kind, snapshot, shape):
+    if not snapshot:
+        return NONE_MARK
+    if kind == RevisionChange.Kind.PLANNED_COST:
+        return format_amount(int(snapshot["amount"])) if snapshot.get("amount") is not None else NONE_MARK
+    value = Decimal(snapshot["value"]) if snapshot.get("value") is not None else None
+    return kpi_text(value, snapshot.get("text") or "", note=snapshot.get("note") or "", **shape)

@@ -22,6 +22,8 @@ def measure_detail(request, plan_code, code):
         "charts": measure_page.chart_data(measure, years, schedule),
         "history": measure_page.measure_history(measure),
         "chain_rows": measure_page.money_chain_rows(measure, request.user),
+        "final": measure_page.final_row(measure),
+        "revisions": measure_page.revision_rows(measure),
         "chain_labels": CHAIN_LABELS,
         "can_enter": request.user.has_perm(permissions.ENTER_MEASURE, measure),
         "can_approve": request.user.has_perm(permissions.APPROVE),

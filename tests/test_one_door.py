@@ -16,9 +16,9 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from budget.models import BudgetFigure, Hearing, HearingDecision, PlannedCost
+from budget.models import BudgetFigure, FinalEvaluation, Hearing, HearingDecision, PlannedCost
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
-from initiatives.models import Measure, ScheduleBar
+from initiatives.models import Measure, PlanRevision, RevisionChange, ScheduleBar
 from initiatives.roles import Role
 from kpi.models import BarStatus, KpiTarget, MeasureYear
 from ohnojo_dx.plan_loader import PlanImportError, import_plan
@@ -64,6 +64,7 @@ def submitted(measure):
         plan=measure.plan, fiscal_year=OPEN_YEAR, department=measure.department, held_on="2025-11-05", version=2
     )
     HearingDecision.objects.create(measure=measure, fiscal_year=OPEN_YEAR, evaluation="確認済み", version=2)
+    FinalEvaluation.objects.create(measure=measure, carry_over="continue", version=2)
     return MeasureYear.objects.create(
         measure=measure, fiscal_year=OPEN_YEAR, kpi_actual=60, work_done="x", status="submitted", version=2
     )
@@ -89,6 +90,8 @@ def snapshot(measure):
         list(BudgetFigure.objects.filter(measure=measure).order_by("fiscal_year", "stage").values()),
         list(Hearing.objects.filter(department=measure.department).order_by("pk").values()),
         list(HearingDecision.objects.filter(measure=measure).order_by("pk").values()),
+        list(FinalEvaluation.objects.filter(measure=measure).values()),
+        list(RevisionChange.objects.filter(measure=measure).values()),
     )
 
 
@@ -253,6 +256,29 @@ def hearing_decision(client, measure, record, seen):
     return client.post(url, {"seen_version": seen, "evaluation": "改ざん", "decision": "continue"})
 
 
+def final_evaluation(client, measure, record, seen):
+    url = reverse("budget:final_edit", args=[measure.plan.code, measure.code])
+    return client.post(url, {"seen_version": seen, "carry_over": "complete", "comment": "改ざん"})
+
+
+def plan_revision(client, measure, record, seen):
+    """The year's KPI target changed in a plan revision; a page shown before a change (a stale ``seen``)
+    carries other values than those stored."""
+    revision, _ = PlanRevision.objects.get_or_create(
+        plan=measure.plan, number=1, defaults={"decided_on": "2025-11-20", "decided_by": "会議", "reason": "理由"}
+    )
+    url = reverse("budget:revise_measure", args=[measure.plan.code, revision.number, measure.code])
+    form = client.get(url).context["form"]
+    data = {name: "" if form[name].value() is None else str(form[name].value()) for name in form.fields}
+    data["seen"] = form.initial["seen"]
+    if seen != record.version:
+        shown = json.loads(data["seen"])
+        shown[str(record.fiscal_year)]["target"]["value"] = "999.00"
+        data["seen"] = json.dumps(shown)
+    data[f"target_value_{record.fiscal_year}"] = "1"
+    return client.post(url, data)
+
+
 def orm(model, operation, **change):
     """Writes that skip every form and the workflow: the database itself refuses them."""
 
@@ -346,6 +372,8 @@ WRITE_PATHS = [
     ("admin budget figure history", admin_figure("history"), "dx", True, False),
     ("hearing date form", hearing_date, "dx", False, True),  # not locked with the year: reviews go on
     ("hearing decision form", hearing_decision, "dx", False, True),
+    ("final evaluation form", final_evaluation, "dx", False, True),
+    ("plan revision form", plan_revision, "dx", True, True),
     ("ORM budget figure update", orm(BudgetFigure, "update", amount=1), "dx", True, False),
     ("ORM budget figure delete", orm(BudgetFigure, "delete"), "dx", True, False),
 ]

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from conftest import grow_plan
-from initiatives.models import Measure
+from initiatives.models import Measure, PlanRevision
 from kpi.models import MeasureYear
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,12 @@ def pages(plan, measure):
         (
             "measure page",
             measure.get_absolute_url(),
-            19,
-            "measure (with plan, initiative, policy, KGI, department), schedule bars, national 重点取組事項, KPI "
-            "targets, planned costs, records, their bar statuses, grade thresholds, hearing decisions; history "
-            "of records, KPI targets, planned costs, budget figures, hearing decisions, KGI and bar statuses; "
-            "the money chain's planned costs, budget figures and records",
+            21,
+            "measure (with plan, initiative, policy, KGI, department, final evaluation), revision changes (with "
+            "their revision), schedule bars, national "
+            "重点取組事項, KPI targets, planned costs, records, their bar statuses, grade thresholds, hearing "
+            "decisions; history of records, KPI targets, planned costs, budget figures, hearing decisions, "
+            "final evaluation, KGI and bar statuses; the money chain's planned costs, budget figures and records",
         ),
         (
             "entry form",
@@ -54,16 +55,18 @@ def pages(plan, measure):
         (
             "図表2-4-1",
             reverse("budget:budget_table", args=[plan.code]),
-            7,
-            "plan, policies, planned costs per policy and year, 一般財源 per policy and year; for the stage "
+            8,
+            "plan, policies, planned costs per policy and year, the revisions' first LCC changes (the plan as "
+            "adopted), 一般財源 per policy and year; for the stage "
             "tables: policies, budget figures per policy, year and stage, records per policy and year",
         ),
         (
             "図表2-4-1 workbook",
             reverse("budget:budget_table_xlsx", args=[plan.code]),
-            5,
-            "plan, policies, planned costs per policy and year, 一般財源 per policy and year; the noted LCC cells "
-            "with their measures' footnotes for the 注記 column (budget.selectors.cost_notes)",
+            6,
+            "plan, policies, planned costs per policy and year, the revisions' first LCC changes, 一般財源 per "
+            "policy and year; the noted LCC cells with their measures' footnotes for the 注記 column "
+            "(budget.selectors.cost_notes)",
         ),
         ("report list", reverse("budget:reports", args=[plan.code]), 1, "plan"),
         (
@@ -108,6 +111,25 @@ def pages(plan, measure):
             16,
             "plan, measure, its decision; the measure's 事業シート (as the hearing sheets page, for one measure)",
         ),
+        (
+            "final evaluation form",
+            reverse("budget:final_edit", args=[plan.code, measure.code]),
+            8,
+            "plan, measure, its evaluation; the 総括 row: the measure with KGI, department, initiative and "
+            "policy, its records, planned costs, evaluation, the plan's grade thresholds",
+        ),
+        (
+            "revisions",
+            reverse("budget:revisions", args=[plan.code]),
+            3,
+            "plan, revisions with their change counts, measures",
+        ),
+        (
+            "revision form",
+            reverse("budget:revise_measure", args=[plan.code, 1, measure.code]),
+            5,
+            "plan, revision, measure (with KGI), its KPI targets, its planned costs",
+        ),
     ]
 
 
@@ -126,6 +148,9 @@ PAGES = [
     "hearing sheets",
     "hearing date form",
     "hearing decision form",
+    "final evaluation form",
+    "revisions",
+    "revision form",
 ]
 
 
@@ -139,7 +164,8 @@ def test_every_page_is_listed():
     here = {"initiatives:plan_list", "initiatives:plan_detail", "measure_detail", "kpi:measure_year_edit"}
     here |= {"kpi:pdca", "budget:budget_table", "budget:budget_table_xlsx", "budget:reports"}
     here |= {"budget:chain", "budget:figure_edit", "budget:hearings", "budget:hearing_sheets"}
-    here |= {"budget:hearing_edit", "budget:decision_edit"}
+    here |= {"budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
+    here |= {"budget:revisions", "budget:revise_measure"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
     not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages
@@ -151,6 +177,7 @@ def test_page_queries_do_not_grow_with_the_plan(client, dx_user, plan, departmen
     measure.department = department
     measure.save()
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    PlanRevision.objects.create(plan=plan, number=1, decided_on="2024-11-20", decided_by="会議", reason="理由")
     name, url, queries, _what = next(p for p in pages(plan, measure) if p[0] == page)
     client.force_login(dx_user)
     with django_assert_num_queries(SIGNED_IN + queries):

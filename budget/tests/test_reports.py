@@ -137,15 +137,27 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
         ("hearing", {}, 14),
         ("hearing", {"format": "xlsx"}, 13),
         ("hearing", {"format": "csv"}, 13),
-        # session, user, groups, plan, policies, planned costs, general fund, actuals; the noted LCC cells with
-        # their measures' footnotes, for the 注記 column (one more than before the column: budget.selectors.cost_notes)
-        ("execution", {}, 9),
-        ("execution", {"format": "xlsx"}, 9),
-        ("execution", {"format": "csv"}, 9),
-        # session, user, groups, plan, policies, planned costs, general fund; the noted LCC cells (as above)
-        ("budget", {}, 8),
-        ("budget", {"format": "xlsx"}, 8),
-        ("budget", {"format": "csv"}, 8),
+        # session, user, groups, plan; measures (with KGI), KPI targets, planned costs, records, the revisions'
+        # first KPI target and LCC changes, the revised rows
+        ("revised", {}, 11),
+        ("revised", {"format": "xlsx"}, 11),
+        ("revised", {"format": "csv"}, 11),
+        # session, user, groups, plan, policies, planned costs, the revisions' first LCC changes, general fund,
+        # actuals; the noted LCC cells with their measures' footnotes, for the 注記 column
+        # (budget.selectors.cost_notes)
+        ("execution", {}, 10),
+        ("execution", {"format": "xlsx"}, 10),
+        ("execution", {"format": "csv"}, 10),
+        # session, user, groups, plan; measures (with KGI, department, initiative, policy), records, planned
+        # costs, final evaluations, grade thresholds
+        ("final", {}, 9),
+        ("final", {"format": "xlsx"}, 9),
+        ("final", {"format": "csv"}, 9),
+        # session, user, groups, plan, policies, planned costs, the revisions' first LCC changes, general fund;
+        # the noted LCC cells (as above)
+        ("budget", {}, 9),
+        ("budget", {"format": "xlsx"}, 9),
+        ("budget", {"format": "csv"}, 9),
     ],
 )
 def test_report_queries_do_not_grow_with_measures(

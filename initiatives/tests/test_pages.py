@@ -29,7 +29,8 @@ POST_ONLY = {
 }
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
-ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit"}
+ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
+ENTRY |= {"budget:revise_measure"}
 
 
 def named_routes(patterns=None, namespace=""):
@@ -54,6 +55,7 @@ def route_urls(plan, names):
         "department_code": ["test-dept"],
         "kind": list(REPORTS),
         "stage": BudgetFigure.Stage.values,
+        "number": [1],
     }
     urls = []
     for name, params in named_routes():
@@ -237,11 +239,12 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     record = MeasureYear.objects.create(measure=measure, fiscal_year=2024, kpi_actual=1, work_done="移行テスト")
     BarStatus.objects.create(measure_year=record, bar=bars[2], state=BarStatus.State.DELAYED)
     url = measure.get_absolute_url()
-    # session, user, measure (with plan, initiative, policy, KGI, department), schedule bars, national
-    # 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade thresholds, hearing
-    # decisions, the viewer's groups, history of measure-years, KPI targets, planned costs, budget figures,
-    # hearing decisions, KGI and bar statuses; the money chain's planned costs, budget figures and records
-    with django_assert_num_queries(22):
+    # session, user, measure (with plan, initiative, policy, KGI, department, final evaluation), schedule
+    # bars, national 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade
+    # thresholds, hearing decisions, the viewer's groups, history of measure-years, KPI targets, planned
+    # costs, budget figures, hearing decisions, final evaluation, KGI and bar statuses; the money chain's
+    # planned costs, budget figures and records; the revisions' changes
+    with django_assert_num_queries(24):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",

@@ -64,7 +64,12 @@ def endpoints(plan, measure):
             4,
             "the same, filtered in SQL",
         ),
-        ("budget", plan_url(plan, "budget"), 4, "plan, policies, planned costs per policy and year, 一般財源 likewise"),
+        (
+            "budget",
+            plan_url(plan, "budget"),
+            5,
+            "plan, policies, planned costs per policy and year, the revisions' first LCC changes, 一般財源 likewise",
+        ),
         (
             "hearing, one year",
             plan_url(plan, "hearing") + f"?year={YEAR}",

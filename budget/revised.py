@@ -1,0 +1,119 @@
+"""当初計画・見直し後・実績: each measure-year's KPI target and LCC as adopted and as revised, beside the
+actuals (initiatives.revisions reads the revisions; kpi.workflow.revise_plan_row writes them)."""
+
+from decimal import Decimal
+
+from django.db.models import Q
+
+from initiatives.fiscal import counted, fiscal_year_label
+from initiatives.models import Measure, RevisionChange
+from initiatives.revisions import first_changes, revisions_by_row
+from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
+
+from .models import PlannedCost
+from .xlsx import Column, Report
+
+TARGET_FIELDS = ("value", "text", "note")
+COST_FIELDS = ("amount", "note")
+
+
+def original_cost_deltas(plan):
+    """{(policy id, year): 当初 − 見直し後} of the LCC, for the rows revisions changed (two queries).
+
+    図表2-4-1 is the plan as adopted: its roll-up adds these to the stored (revised) amounts."""
+    first = first_changes(plan, RevisionChange.Kind.PLANNED_COST)
+    if not first:
+        return {}
+    pairs = Q()
+    for measure_id, year in first:
+        pairs |= Q(measure_id=measure_id, fiscal_year=year)
+    current = {
+        (c.measure_id, c.fiscal_year): c.amount
+        for c in PlannedCost.objects.filter(pairs).only("measure_id", "fiscal_year", "amount")
+    }
+    policies = dict(Measure.objects.filter(pk__in={m for m, _ in first}).values_list("pk", "initiative__policy"))
+    deltas = {}
+    for (measure_id, year), change in first.items():
+        before = change.before or {}
+        original = int(before["amount"]) if before.get("amount") is not None else None
+        key = (policies[measure_id], year)
+        deltas[key] = deltas.get(key, 0) + counted(original) - counted(current.get((measure_id, year)))
+    return deltas
+
+
+def _target_text(snapshot, shape):
+    if not snapshot:
+        return kpi_text(None, "")
+    value = Decimal(snapshot["value"]) if snapshot.get("value") is not None else None
+    return kpi_text(value, snapshot.get("text") or "", note=snapshot.get("note") or "", **shape)
+
+
+def revised_report(plan, only_revised=False):
+    """当初計画・見直し後・実績 per measure and year (long format: prints in ten columns)."""
+    measures = list(
+        Measure.objects.filter(plan=plan)
+        .select_related("kgi")
+        .order_by("initiative__policy__number", "initiative__number", "ordinal")
+    )
+    targets = {(t.measure_id, t.fiscal_year): t for t in KpiTarget.objects.filter(measure__plan=plan)}
+    costs = {(c.measure_id, c.fiscal_year): c for c in PlannedCost.objects.filter(measure__plan=plan)}
+    records = {(r.measure_id, r.fiscal_year): r for r in MeasureYear.objects.filter(measure__plan=plan)}
+    first_targets = first_changes(plan, RevisionChange.Kind.KPI_TARGET)
+    first_costs = first_changes(plan, RevisionChange.Kind.PLANNED_COST)
+    revised = revisions_by_row(plan)
+    columns = [
+        Column("施策コード", width=9),
+        Column("個別施策", width=30),
+        Column("年度", width=14),
+        Column("KPI目標（当初）", width=14),
+        Column("KPI目標（見直し後）", width=14),
+        Column("KPI実績", width=12),
+        Column("LCC（当初、千円）", "amount"),
+        Column("LCC（見直し後、千円）", "amount"),
+        Column("決算額（千円）", "amount"),
+        Column("見直し", width=12),
+    ]
+
+    def rows():
+        for m in measures:
+            shape = kgi_shape(getattr(m, "kgi", None))
+            for year in plan.fiscal_years:
+                key = (m.pk, year)
+                if only_revised and key not in revised:
+                    continue
+                target, cost, record = targets.get(key), costs.get(key), records.get(key)
+                now = kpi_text(target.value, target.text, note=target.note, **shape) if target else kpi_text(None)
+                original = _target_text(first_targets[key].before, shape) if key in first_targets else now
+                amount = cost.amount if cost else None
+                if key in first_costs:
+                    before = first_costs[key].before or {}
+                    adopted = int(before["amount"]) if before.get("amount") is not None else None
+                else:
+                    adopted = amount
+                actual = kpi_text(None)
+                if record:
+                    actual = kpi_text(record.kpi_actual, record.kpi_actual_text, **shape, actual=True)
+                yield [
+                    m.code,
+                    m.name,
+                    fiscal_year_label(year),
+                    original,
+                    now,
+                    actual,
+                    adopted,
+                    amount,
+                    record.actual_cost if record else None,
+                    "・".join(f"第{n}回" for n in revised.get(key, [])),
+                ]
+
+    return Report(
+        title=f"{plan.title} 当初計画・見直し後・実績",
+        sheet="当初・見直し後・実績",
+        filename=f"当初計画・見直し後・実績_{plan.title}",
+        columns=columns,
+        rows=rows(),
+        notes=(
+            "単位：千円",
+            "当初は策定時の計画、見直し後は見直しを反映した現在の計画。「見直し」は変更した見直しの回。",
+        ),
+    )
