@@ -7,20 +7,15 @@ the hearing report and the stage tables read, in a fixed number of queries.
 
 from dataclasses import dataclass, field
 
-from initiatives import permissions
-from kpi.models import MeasureYear
+from kpi.models import KpiTarget, MeasureYear
 
 from .models import BudgetFigure, PlannedCost
 
 Stage = BudgetFigure.Stage
 STAGES = list(Stage)
 
-# Who enters each stage (asked on the measure): the 担当課 requests, the DX推進部門 plans and assesses.
-STAGE_PERMISSIONS = {
-    Stage.IMPLEMENTATION: permissions.APPROVE,
-    Stage.REQUEST: permissions.ENTER_MEASURE,
-    Stage.ASSESSED: permissions.APPROVE,
-}
+# Who enters each stage: the rule lives on the model, which the door asks (BudgetFigure.entry_permission).
+STAGE_PERMISSIONS = BudgetFigure.ENTRY_PERMISSIONS
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ SETTLED_OVER_ASSESSED = Flag("settled_over_assessed", "決算が査定超過", "
 MONEY_WITHOUT_PROGRESS = Flag(
     "money_without_progress",
     "KPI実績なし",
-    "決算額があるのに、この年度のKPI実績が入力されていません。",
+    "決算額があるのに、KPI目標のあるこの年度のKPI実績が入力されていません。",
 )
 FLAGS = (OVER_CEILING, SETTLED_OVER_ASSESSED, MONEY_WITHOUT_PROGRESS)
 
@@ -59,6 +54,7 @@ class ChainYear:
     figures: dict = field(default_factory=dict)  # {stage: BudgetFigure}
     settled: int | None = None  # 決算額 (MeasureYear.actual_cost)
     kpi_recorded: bool = False
+    kpi_expected: bool = False  # the plan sets a KPI target for the year (not "－")
 
     def figure(self, stage):
         return self.figures.get(stage)
@@ -80,7 +76,7 @@ class ChainYear:
             out.append(OVER_CEILING)
         if self.settled is not None and assessed is not None and self.settled > assessed:
             out.append(SETTLED_OVER_ASSESSED)
-        if self.settled and not self.kpi_recorded:
+        if self.settled and self.kpi_expected and not self.kpi_recorded:
             out.append(MONEY_WITHOUT_PROGRESS)
         return out
 
@@ -89,7 +85,7 @@ CHAIN_LABELS = ["LCC（上限）", *(str(stage.label) for stage in STAGES), "決
 
 
 def chain_years(measures, years):
-    """{(measure id, year): ChainYear} for these measures (a queryset) and years, in three queries."""
+    """{(measure id, year): ChainYear} for these measures (a queryset) and years, in four queries."""
     years = list(years)
     ids = measures.values("pk")
     out = {}
@@ -106,6 +102,9 @@ def chain_years(measures, years):
         cell(measure_id, year).ceiling = amount
     for figure in BudgetFigure.objects.filter(measure__in=ids, fiscal_year__in=years):
         cell(figure.measure_id, figure.fiscal_year).figures[figure.stage] = figure
+    targets = KpiTarget.objects.filter(measure__in=ids, fiscal_year__in=years).exclude(value=None, text="")
+    for measure_id, year in targets.values_list("measure_id", "fiscal_year"):
+        cell(measure_id, year).kpi_expected = True
     records = MeasureYear.objects.filter(measure__in=ids, fiscal_year__in=years).values_list(
         "measure_id", "fiscal_year", "actual_cost", "kpi_actual", "kpi_actual_text"
     )

@@ -130,7 +130,7 @@ class PlanRevisionForm(RefuseControlCharacters, forms.ModelForm):
         error_messages = {"decided_on": {"invalid": _("決定日は 2025-11-05 や 2025/11/05 の形で入力してください。")}}
 
 
-class MeasureRevisionForm(forms.Form):
+class MeasureRevisionForm(RefuseControlCharacters, forms.Form):
     """A measure's KPI target and LCC of each plan year, as a revision changes them.
 
     ``seen`` carries the rows as the page showed them, so that kpi.workflow.revise_plan_row refuses a

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from initiatives import permissions
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import by_year_index, fiscal_year_range_check, not_negative, per_measure_year, plan_of
 
@@ -166,6 +167,13 @@ class BudgetFigure(models.Model):
         REQUEST = "request", _("予算要求額")
         ASSESSED = "assessed", _("査定額")
 
+    # Who enters each stage (asked on the measure): the 担当課 requests, the DX推進部門 plans and assesses.
+    ENTRY_PERMISSIONS = {
+        Stage.IMPLEMENTATION: permissions.APPROVE,
+        Stage.REQUEST: permissions.ENTER_MEASURE,
+        Stage.ASSESSED: permissions.APPROVE,
+    }
+
     measure = models.ForeignKey(
         "initiatives.Measure", models.PROTECT, related_name="budget_figures", verbose_name=_("個別施策")
     )
@@ -209,6 +217,11 @@ class BudgetFigure(models.Model):
         error = funding_error(self.amount, [getattr(self, f) for f in FUNDING_FIELDS])
         if error:
             raise ValidationError(ValidationError(error, code="funding_mismatch"))
+
+    @property
+    def entry_permission(self):
+        """The permission kpi.workflow.save_year_figure asks, on the measure, before this row is written."""
+        return self.ENTRY_PERMISSIONS[self.stage]
 
     @property
     def funding(self):

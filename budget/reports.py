@@ -170,8 +170,9 @@ class ExecutionRow:
 
 
 def execution_rows(plan):
-    """Per 基本方針 and year: planned cost and 一般財源 beside actual cost, 一般財源 and 執行率."""
-    table = plan_budget_table(plan)
+    """Per 基本方針 and year: planned cost and 一般財源 beside actual cost, 一般財源 and 執行率. The plan in
+    force is the revised one (見直し後), as on the dashboard; 図表2-4-1 alone keeps the plan as adopted."""
+    table = plan_budget_table(plan, revised=True)
     actual = {
         (r["measure__initiative__policy"], r["fiscal_year"]): (r["cost"], r["fund"])
         for r in MeasureYear.objects.filter(measure__plan=plan)
@@ -228,5 +229,9 @@ def execution_report(plan):
         filename=f"経費の計画と実績_{plan.title}",
         columns=columns,
         rows=rows,
-        notes=(UNIT_NOTE, "執行率＝決算額÷経費（計画）。計画が0または「－」の年度は空欄。", LCC_NOTES),
+        notes=(
+            UNIT_NOTE,
+            "経費（計画）は見直し後の計画。執行率＝決算額÷経費（計画）。計画が0または「－」の年度は空欄。",
+            LCC_NOTES,
+        ),
     )

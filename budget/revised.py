@@ -3,8 +3,6 @@ actuals (initiatives.revisions reads the revisions; kpi.workflow.revise_plan_row
 
 from decimal import Decimal
 
-from django.db.models import Q
-
 from initiatives.fiscal import counted, fiscal_year_label
 from initiatives.models import Measure, RevisionChange
 from initiatives.revisions import first_changes, revisions_by_row
@@ -18,19 +16,17 @@ COST_FIELDS = ("amount", "note")
 
 
 def original_cost_deltas(plan):
-    """{(policy id, year): 当初 − 見直し後} of the LCC, for the rows revisions changed (two queries).
+    """{(policy id, year): 当初 − 見直し後} of the LCC, for the rows revisions changed (three queries, no
+    list of rows in the SQL: a plan may have thousands revised).
 
     図表2-4-1 is the plan as adopted: its roll-up adds these to the stored (revised) amounts."""
     first = first_changes(plan, RevisionChange.Kind.PLANNED_COST)
     if not first:
         return {}
-    pairs = Q()
-    for measure_id, year in first:
-        pairs |= Q(measure_id=measure_id, fiscal_year=year)
-    current = {
-        (c.measure_id, c.fiscal_year): c.amount
-        for c in PlannedCost.objects.filter(pairs).only("measure_id", "fiscal_year", "amount")
-    }
+    revised = PlannedCost.objects.filter(
+        measure__plan=plan, measure__revision_changes__kind=RevisionChange.Kind.PLANNED_COST
+    ).distinct()
+    current = {(m, y): amount for m, y, amount in revised.values_list("measure_id", "fiscal_year", "amount")}
     policies = dict(Measure.objects.filter(pk__in={m for m, _ in first}).values_list("pk", "initiative__policy"))
     deltas = {}
     for (measure_id, year), change in first.items():

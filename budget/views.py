@@ -153,8 +153,7 @@ def figure_edit(request, plan_code, code, year, stage):
     stage = BudgetFigure.Stage(stage)
     measure = get_object_or_404(Measure.objects.select_related("department", "kgi"), plan=plan, code=code)
     measure.plan = plan
-    perm = STAGE_PERMISSIONS[stage]
-    permissions.require(request.user.has_perm(perm, measure))
+    permissions.require(request.user.has_perm(STAGE_PERMISSIONS[stage], measure))
     figure = BudgetFigure.objects.filter(measure=measure, fiscal_year=year, stage=stage).first()
     figure = figure or BudgetFigure(fiscal_year=year, stage=stage)
     figure.measure = measure
@@ -162,9 +161,7 @@ def figure_edit(request, plan_code, code, year, stage):
     form = BudgetFigureForm(request.POST or None, instance=figure, ceiling=year_chain.ceiling)
     if request.method == "POST" and form.is_valid():
         try:
-            workflow.save_year_figure(
-                form.instance, request.user, perm, form.cleaned_data["seen_version"], reason=str(stage.label)
-            )
+            workflow.save_year_figure(form.instance, request.user, form.cleaned_data["seen_version"], str(stage.label))
         except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:

@@ -44,7 +44,7 @@ def hearings(request, plan_code, year):
 def hearing_edit(request, plan_code, year, department_code):
     """Set a department's hearing date (the DX推進部門)."""
     plan = _plan_year(plan_code, year)
-    department = get_object_or_404(Department, code=department_code)
+    department = _department_of(plan, department_code)
     permissions.require(request.user.has_perm(permissions.APPROVE))
     hearing = hearings_of(plan, year).get(department.pk) or Hearing(plan=plan, fiscal_year=year)
     hearing.department = department
@@ -66,7 +66,7 @@ def hearing_sheets(request, plan_code, year, department_code):
     """The department's 事業シート, one per measure (printable one to an A4 page); ?format=xlsx for the
     workbook (a summary sheet and a sheet per measure)."""
     plan = _plan_year(plan_code, year)
-    department = get_object_or_404(Department, code=department_code)
+    department = _department_of(plan, department_code)
     measures = Measure.objects.filter(plan=plan, department=department)
     sheets = business_sheets(plan, year, measures)
     if request.GET.get("format") == "xlsx":
@@ -110,3 +110,8 @@ def decision_edit(request, plan_code, year, code):
     context = {"plan": plan, "year": year, "measure": measure, "form": form, "sheet": sheet}
     context["year_headers"] = YEAR_HEADERS
     return render(request, "budget/decision_form.html", context)
+
+
+def _department_of(plan, code):
+    """A department with measures in the plan (404 otherwise: it has no hearing in this plan)."""
+    return get_object_or_404(Department.objects.filter(measures__plan=plan).distinct(), code=code)

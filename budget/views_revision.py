@@ -75,8 +75,10 @@ def revise_measure(request, plan_code, number, code):
     if request.method == "POST" and form.is_valid():
         try:
             changed = _apply(form, request.user, revision, measure, targets, costs)
+        except _RowRefused as refused:
+            form.add_error(refused.field, refused.messages)
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
         except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:
@@ -93,6 +95,8 @@ def _apply(form, user, revision, measure, targets, costs):
         seen = json.loads(form.cleaned_data["seen"])
     except (ValueError, TypeError) as error:
         raise workflow.Conflict() from error
+    if not isinstance(seen, dict):
+        raise workflow.Conflict()  # not what the page sent
     changed = 0
     for year in form.years:
         data = form.cleaned_data
@@ -103,11 +107,28 @@ def _apply(form, user, revision, measure, targets, costs):
             target.value = data[f"target_value_{year}"]
         cost = costs.get(year) or PlannedCost(measure=measure, fiscal_year=year)
         cost.amount = data[f"cost_{year}"]
-        shown = seen.get(str(year), {})
-        for row, fields, key in ((target, TARGET_FIELDS, "target"), (cost, COST_FIELDS, "cost")):
+        shown = seen.get(str(year))
+        shown = shown if isinstance(shown, dict) else {}
+        target_field = f"target_text_{year}" if f"target_text_{year}" in data else f"target_value_{year}"
+        for row, fields, key, field in (
+            (target, TARGET_FIELDS, "target", target_field),
+            (cost, COST_FIELDS, "cost", f"cost_{year}"),
+        ):
             if row.pk is None and all(getattr(row, f) in (None, "") for f in fields):
                 continue  # no row, and none asked for
-            row.full_clean(validate_unique=False)
+            try:
+                row.full_clean(validate_unique=False)
+            except ValidationError as error:
+                raise _RowRefused(field, error.messages) from error
             if workflow.revise_plan_row(row, user, revision, fields, shown.get(key)):
                 changed += 1
     return changed
+
+
+class _RowRefused(Exception):
+    """A year's target or cost the model refuses (a percentage over 100, a year outside the plan): shown
+    on its field, and nothing of the form is saved."""
+
+    def __init__(self, field, messages):
+        super().__init__(field)
+        self.field, self.messages = field, messages

@@ -4,14 +4,16 @@ A trigger refuses a row whose condition holds, so a write that went past the for
 workflow (a bulk update, a shell, a bug) still fails. Each app declares its own triggers from its
 own models (its AppConfig.ready) with the builders here; none names another app's tables.
 
-They are (re)created after every migrate, not in a migration: SQLite rebuilds a table for most
-column changes, which silently drops its triggers.
+They are dropped before every migrate and created again after it, not kept in a migration: SQLite
+rebuilds a table for most column changes, which drops that table's triggers and breaks every other
+table's trigger that names it (a migrate of an existing database would fail). Should a migrate fail
+half-way, the next successful one puts them back.
 """
 
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 OPERATIONS = ("INSERT", "UPDATE", "DELETE")
 
@@ -92,10 +94,32 @@ def ensure_triggers(triggers, using="default"):
                     cursor.execute(sql)
 
 
-def install_after_migrate(app_config, triggers):
-    """Have ``triggers(vendor)`` (a list of Trigger) recreated after every migrate of the app."""
+def drop_triggers(triggers, using="default"):
+    """Drop the triggers on tables that exist; safe to run again."""
+    connection = connections[using]
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for trigger in triggers(connection.vendor):
+            if trigger.table not in tables:
+                continue
+            if connection.vendor == "sqlite":
+                for op in OPERATIONS:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {trigger.name}_{op.lower()}")
+            else:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger.name} ON {trigger.table}")
 
-    def receiver(using="default", **kwargs):
+
+def install_after_migrate(app_config, triggers):
+    """Have ``triggers(vendor)`` (a list of Trigger) dropped before every migrate and recreated after it."""
+
+    def before(using="default", **kwargs):
+        drop_triggers(triggers, using)
+
+    def after(using="default", **kwargs):
         ensure_triggers(triggers, using)
 
-    post_migrate.connect(receiver, sender=app_config, weak=False, dispatch_uid=f"{app_config.label}-triggers")
+    uid = f"{app_config.label}-triggers"
+    pre_migrate.connect(before, sender=app_config, weak=False, dispatch_uid=uid)
+    post_migrate.connect(after, sender=app_config, weak=False, dispatch_uid=uid)

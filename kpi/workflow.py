@@ -156,12 +156,17 @@ def revise_plan_row(row, user, revision, fields, seen):
     if after == seen:
         return None  # not changed on this page (whatever is stored stays as it is)
     _check_plan_row_open(row)
-    stored = type(row)._default_manager.filter(pk=row.pk).first() if row.pk else None
+    rows = type(row)._default_manager.select_for_update()  # held to the end: no change slips in between
+    stored = rows.filter(pk=row.pk).first() if row.pk else None
     before = _snapshot(stored, fields) if stored else None
     if before != seen:
         raise Conflict()
     row._change_reason = f"見直し: {revision}（{revision.decided_by}）{revision.reason}"[:100]
-    row.save()
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as error:  # the same year's row created by someone else meanwhile
+        raise Conflict() from error
     return RevisionChange.objects.create(
         revision=revision,
         measure_id=row.measure_id,
@@ -179,12 +184,13 @@ REVISION_KINDS = {"kpi.KpiTarget": "kpi_target", "budget.PlannedCost": "planned_
 
 
 @transaction.atomic
-def save_year_figure(row, user, perm, seen_version, reason, sample=False):
+def save_year_figure(row, user, seen_version, reason, sample=False):
     """Save a versioned row of a measure-year (``row.measure``, ``row.fiscal_year``) as edited in memory
-    and validated by the caller: ``perm`` on the measure, then the lock of its year (held until the
-    transaction ends, as for targets and costs), then the version seen; history with ``reason``.
+    and validated by the caller: the row's own ``entry_permission`` on the measure (the row says who may
+    write it, not the caller), then the lock of its year (held until the transaction ends, as for targets
+    and costs), then the version seen; history with ``reason``.
     ``sample``: the demo's made-up figures; anything a person enters is real data."""
-    _require(user, perm, row.measure)
+    _require(user, row.entry_permission, row.measure)
     try:
         _check_plan_row_open(row)
     except ValidationError as error:

@@ -9,7 +9,6 @@ same demo comes out on every machine.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from budget.chain import STAGE_PERMISSIONS
 from budget.models import BudgetFigure
 from kpi import workflow
 from kpi.models import BarStatus, Direction, MeasureYear
@@ -106,4 +105,4 @@ def _sample_chain(measure, year, planned, index, approver):
             note="（サンプル）機器の更新を前倒しするため" if over and stage == BudgetFigure.Stage.REQUEST else "",
         )
         figure.full_clean()
-        workflow.save_year_figure(figure, approver, STAGE_PERMISSIONS[stage], 0, REASON, sample=True)
+        workflow.save_year_figure(figure, approver, 0, REASON, sample=True)

@@ -1,4 +1,7 @@
+from urllib.parse import urlencode
+
 from django.shortcuts import render
+from django.urls import reverse
 
 from budget.chain import CHAIN_LABELS, FLAGS, chain_years
 from initiatives import permissions
@@ -38,4 +41,11 @@ def dashboard(request):
     if context.get("plan"):
         chains = chain_years(context["filter"].qs, [context["year"]]).values()
         context["budget_flags"] = [(flag, sum(flag in chain.flags for chain in chains)) for flag in FLAGS]
+        # the chain page filters by department only: the link keeps that much of the dashboard's filter
+        form = context["filter"].form
+        form.is_valid()  # cleaned_data holds the valid fields even if another one is not (none if unbound)
+        department = getattr(form, "cleaned_data", {}).get("department")
+        query = {"flagged": "on", **({"department": department.code} if department else {})}
+        chain_page = reverse("budget:chain", args=[context["plan"].code, context["year"]])
+        context["budget_flags_url"] = f"{chain_page}?{urlencode(query)}"
     return render(request, "ohnojo_dx/dashboard.html", context)

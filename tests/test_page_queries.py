@@ -31,12 +31,13 @@ def pages(plan, measure):
         (
             "measure page",
             measure.get_absolute_url(),
-            21,
+            22,
             "measure (with plan, initiative, policy, KGI, department, final evaluation), revision changes (with "
             "their revision), schedule bars, national "
             "重点取組事項, KPI targets, planned costs, records, their bar statuses, grade thresholds, hearing "
             "decisions; history of records, KPI targets, planned costs, budget figures, hearing decisions, "
-            "final evaluation, KGI and bar statuses; the money chain's planned costs, budget figures and records",
+            "final evaluation, KGI and bar statuses; the money chain's planned costs, KPI targets, budget "
+            "figures and records",
         ),
         (
             "entry form",
@@ -72,16 +73,16 @@ def pages(plan, measure):
         (
             "money chain",
             reverse("budget:chain", args=[plan.code, YEAR]),
-            6,
+            7,
             "plan, departments of the filter, measures (with department, initiative, policy), the chain's "
             "planned costs, budget figures and records",
         ),
         (
             "budget figure form",
             reverse("budget:figure_edit", args=[plan.code, measure.code, YEAR, "request"]),
-            7,
-            "plan, measure (with department, KGI), the stored figure, the chain's planned costs, budget "
-            "figures and records, the year's lock",
+            8,
+            "plan, measure (with department, KGI), the stored figure, the chain's planned costs, KPI targets, "
+            "budget figures and records, the year's lock",
         ),
         (
             "hearings",
@@ -92,12 +93,11 @@ def pages(plan, measure):
         (
             "hearing sheets",
             reverse("budget:hearing_sheets", args=[plan.code, YEAR, measure.department.code]),
-            16,
+            17,
             "plan, department, measures (with department, initiative, policy, KGI), their schedule bars; "
             "the KPI facts (grade thresholds, delayed bars, one joined query for each of the 4 plan years); the "
-            "money chain's "
-            "planned costs, budget figures and records; the year's schedule progress, its decisions; the "
-            "year's hearings",
+            "money chain's planned costs, KPI targets, budget figures and records; the year's schedule progress, "
+            "its decisions; the year's hearings",
         ),
         (
             "hearing date form",
@@ -108,7 +108,7 @@ def pages(plan, measure):
         (
             "hearing decision form",
             reverse("budget:decision_edit", args=[plan.code, measure.code, YEAR]),
-            16,
+            17,
             "plan, measure, its decision; the measure's 事業シート (as the hearing sheets page, for one measure)",
         ),
         (

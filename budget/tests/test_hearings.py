@@ -10,7 +10,7 @@ from openpyxl.utils import column_index_from_string
 from budget.chain import chain_of
 from budget.models import BudgetFigure, Hearing, HearingDecision
 from budget.xlsx import COLUMNS_PER_PAGE
-from initiatives.models import Measure
+from initiatives.models import Department, Measure
 from kpi import workflow
 from kpi.models import BarStatus, MeasureYear
 from tests import workbooks
@@ -54,6 +54,9 @@ def test_the_dx_office_sets_a_hearing_date_and_only_it(client, plan, department,
         client.force_login(user)
         assert client.get(url).status_code == 403
         assert client.post(url, {"seen_version": 0, "held_on": "2025-11-05"}).status_code == 403
+    client.force_login(viewer)
+    outside = Department.objects.create(code="no-measures", name="施策のない課")
+    assert client.get(reverse("budget:hearing_sheets", args=[plan.code, YEAR, outside.code])).status_code == 404
     client.force_login(dx_user)
     response = client.post(url, {"seen_version": 0, "held_on": "2025年11月5日"})
     assert "実施日は 2025-11-05 や 2025/11/05 の形で入力してください。" in response.content.decode()

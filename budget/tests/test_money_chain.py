@@ -12,11 +12,10 @@ import pytest
 from django.urls import reverse
 
 from budget.models import BudgetFigure, PlannedCost
-from initiatives import permissions
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Measure
 from kpi import workflow
-from kpi.models import MeasureYear
+from kpi.models import KpiTarget, MeasureYear
 from tests import workbooks
 
 pytestmark = pytest.mark.django_db
@@ -207,6 +206,9 @@ def test_a_request_above_the_ceiling_needs_a_reason_and_is_flagged(client, staff
         ("money_without_progress", 0),
     ]
     assert f"{reverse('budget:chain', args=[plan.code, YEAR])}?flagged=on" in dashboard.content.decode()
+    filtered = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "department": measure.department_id})
+    link = f"{reverse('budget:chain', args=[plan.code, YEAR])}?flagged=on&amp;department={measure.department.code}"
+    assert link in filtered.content.decode()  # the link keeps the dashboard's department
     other_year = client.get(reverse("home"), {"plan": plan.code, "year": YEAR - 1}).context["budget_flags"]
     assert [count for _, count in other_year] == [0, 0, 0]
 
@@ -230,6 +232,14 @@ def test_settled_above_assessed_and_money_without_a_kpi_result_are_flagged(clien
     flags = {m.code: [f.code for f in c.flags] for m, c, _ in rows if c.flags}
     assert flags == {measure.code: ["settled_over_assessed", "money_without_progress"]}
 
+    # a year whose KPI the plan leaves "－" (a build year) is not flagged for spending without a KPI result
+    build = Measure.objects.get(plan=plan, code="II-3-2")
+    target = KpiTarget.objects.filter(measure=build, fiscal_year=2024).first()
+    assert target is None or (target.value is None and not target.text)
+    MeasureYear.objects.create(measure=build, fiscal_year=2024, actual_cost=2000)
+    rows = client.get(reverse("budget:chain", args=[plan.code, 2024])).context["rows"]
+    assert [c.flags for m, c, _ in rows if m.code == "II-3-2"] == [[]]
+
 
 @pytest.mark.parametrize(
     "stage, allowed",
@@ -248,9 +258,13 @@ def test_who_enters_each_stage(client, plan, measure, other_department, dx_user,
             response = client.post(figure_url(plan, target, stage), {"seen_version": 0, "amount": "10"})
             assert response.status_code == (302 if may else 403), (who, target)
             BudgetFigure.objects.filter(stage=stage).delete()
+    # the door asks the row's own rule: a 担当課 cannot write another department's figure, nor a 査定額
     with pytest.raises(workflow.NotAllowed):
         figure = BudgetFigure(measure=other, fiscal_year=YEAR, stage=stage, amount=1)
-        workflow.save_year_figure(figure, staff_user, permissions.APPROVE, 0, "x")
+        workflow.save_year_figure(figure, staff_user, 0, "x")
+    if stage != "request":
+        with pytest.raises(workflow.NotAllowed):
+            workflow.save_year_figure(BudgetFigure(measure=measure, fiscal_year=YEAR, stage=stage), staff_user, 0, "x")
 
 
 def test_chain_page_links_to_the_stages_the_user_enters(client, staff_user, plan, measure):

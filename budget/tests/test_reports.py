@@ -132,22 +132,22 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
     "kind, params, queries",
     [
         # session, user, groups, plan; facts: grade thresholds, delayed bars, one joined query per plan year (4);
-        # the money chain: planned costs, budget figures, records; the filter's departments (drawn on the
+        # the money chain: planned costs, KPI targets, budget figures, records; the filter's departments (drawn on the
         # page only)
-        ("hearing", {}, 14),
-        ("hearing", {"format": "xlsx"}, 13),
-        ("hearing", {"format": "csv"}, 13),
+        ("hearing", {}, 15),
+        ("hearing", {"format": "xlsx"}, 14),
+        ("hearing", {"format": "csv"}, 14),
         # session, user, groups, plan; measures (with KGI), KPI targets, planned costs, records, the revisions'
         # first KPI target and LCC changes, the revised rows
         ("revised", {}, 11),
         ("revised", {"format": "xlsx"}, 11),
         ("revised", {"format": "csv"}, 11),
-        # session, user, groups, plan, policies, planned costs, the revisions' first LCC changes, general fund,
+        # session, user, groups, plan, policies, planned costs (as revised: the plan in force), general fund,
         # actuals; the noted LCC cells with their measures' footnotes, for the 注記 column
         # (budget.selectors.cost_notes)
-        ("execution", {}, 10),
-        ("execution", {"format": "xlsx"}, 10),
-        ("execution", {"format": "csv"}, 10),
+        ("execution", {}, 9),
+        ("execution", {"format": "xlsx"}, 9),
+        ("execution", {"format": "csv"}, 9),
         # session, user, groups, plan; measures (with KGI, department, initiative, policy), records, planned
         # costs, final evaluations, grade thresholds
         ("final", {}, 9),

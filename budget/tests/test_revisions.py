@@ -103,6 +103,14 @@ def test_a_revised_cost_leaves_figure_2_4_1_as_adopted(client, plan, dx_user, vi
         dict(zip(headers, r, strict=True)) for r in page["rows"] if r[0] == "II-2-1" and r[2] == "R7（2025）年度"
     )
     assert (row["LCC（当初、千円）"], row["LCC（見直し後、千円）"]) == (427000, 400000)
+    # the execution report plans with the revised figures (the plan in force), as the dashboard does
+    page = client.get(reverse("budget:report", args=[plan.code, "execution"])).context
+    headers = [c.header for c in page["report"].columns]
+    policy_ii = next(
+        dict(zip(headers, r, strict=True)) for r in page["rows"] if r[0] == "基本方針Ⅱ" and r[1] == "R7（2025）年度"
+    )
+    in_force = PlannedCost.objects.filter(measure__initiative__policy__number=2, fiscal_year=YEAR)
+    assert policy_ii["経費（計画）"] == sum(c.amount or 0 for c in in_force)
 
 
 def test_a_locked_year_and_a_stale_page_are_refused(client, plan, dx_user, revision):
@@ -122,3 +130,44 @@ def test_a_locked_year_and_a_stale_page_are_refused(client, plan, dx_user, revis
     assert RevisionChange.objects.count() == 1
     seen = json.loads(data["seen"])
     assert set(seen) == {str(y) for y in plan.fiscal_years}
+
+
+def test_figure_2_4_1_reads_as_adopted_with_thousands_of_revised_rows(plan):
+    """The roll-up undoes every revised LCC without naming the rows in its SQL (SQLite allows an expression
+    tree only 1,000 deep)."""
+    from budget.selectors import plan_budget_table
+    from conftest import grow_plan
+
+    measures = grow_plan(plan, 1100, YEAR)  # each with an LCC of 100 in R7
+    revision = PlanRevision.objects.create(
+        plan=plan, number=1, decided_on="2024-11-20", decided_by="会議", reason="増額"
+    )
+    RevisionChange.objects.bulk_create(
+        RevisionChange(
+            revision=revision,
+            measure=m,
+            fiscal_year=YEAR,
+            kind="planned_cost",
+            before={"amount": "100", "note": ""},
+            after={"amount": "150", "note": ""},
+        )
+        for m in measures
+    )
+    PlannedCost.objects.filter(measure__in=measures).update(amount=150)
+    adopted, revised = plan_budget_table(plan), plan_budget_table(plan, revised=True)
+    assert adopted.total.total.cost == 1240400 + 1100 * 100
+    assert revised.total.total.cost == 1240400 + 1100 * 150
+
+
+def test_refused_values_and_a_tampered_page_get_a_message_not_an_error(client, plan, dx_user, revision):
+    measure = Measure.objects.get(plan=plan, code="I-1-2")  # unit %
+    client.force_login(dx_user)
+    url, data = form_data(client, plan, revision, measure, **{f"target_value_{YEAR}": "120"})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "単位が%の値は100以下で入力してください。" in response.content.decode()
+    for seen in ("[]", "1", "null", "{"):
+        response = client.post(url, {**data, f"target_value_{YEAR}": "45", "seen": seen})
+        assert response.status_code == 200 and str(workflow.Conflict()) in response.content.decode(), seen
+    assert not RevisionChange.objects.exists()
+    assert KpiTarget.objects.get(measure=measure, fiscal_year=YEAR).value == 40

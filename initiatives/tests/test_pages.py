@@ -70,7 +70,8 @@ ALL_ROUTES = {name for name, _ in named_routes()}
 
 @pytest.fixture
 def urls(plan, department):
-    """Every page anyone signed in may read."""
+    """Every page anyone signed in may read (the department has a measure of the plan)."""
+    Measure.objects.filter(plan=plan, code="I-1-1").update(department=department)
     return route_urls(plan, ALL_ROUTES - PUBLIC - POST_ONLY - ENTRY)
 
 
@@ -243,8 +244,8 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     # bars, national 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade
     # thresholds, hearing decisions, the viewer's groups, history of measure-years, KPI targets, planned
     # costs, budget figures, hearing decisions, final evaluation, KGI and bar statuses; the money chain's
-    # planned costs, budget figures and records; the revisions' changes
-    with django_assert_num_queries(24):
+    # planned costs, KPI targets, budget figures and records; the revisions' changes
+    with django_assert_num_queries(25):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",
