@@ -2,6 +2,9 @@
 delete of a target goes through kpi.workflow; PDCA records are read-only here (the portal's pages
 are their door)."""
 
+import json
+
+from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
@@ -14,10 +17,26 @@ ADMIN_REASON = "管理画面"
 
 
 class PlanYearForm(PortalAdminForm):
-    """A year's target or cost: refused when its year (the old one or the new one) is locked."""
+    """A year's target or cost: refused when its year (the old one or the new one) is locked, or when
+    it was changed by someone else (a plan revision, another admin page) after this page was opened:
+    ``seen`` carries the row as the page showed it."""
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen"].initial = self._stored()
+
+    def _stored(self):
+        """The row as stored when this form was built (its initial values), as text."""
+        names = [n for n in self.fields if n not in ("seen", "id", "DELETE", "measure")]
+        return json.dumps({n: None if self.initial.get(n) is None else str(self.initial.get(n)) for n in names})
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk and self.is_bound and data.get("seen") != self._stored():
+            raise forms.ValidationError(str(workflow.Conflict()), code="stale")
         if self.has_changed():
             measure_id = data["measure"].pk if data.get("measure") else self.instance.measure_id
             was = (self.initial.get("measure", self.instance.measure_id), self.initial.get("fiscal_year"))

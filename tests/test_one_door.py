@@ -4,6 +4,7 @@ Each path must be refused and leave the measure's rows exactly as they were. Whe
 is added (an import, an API endpoint, an admin action), it is added to WRITE_PATHS here.
 """
 
+import datetime
 import hashlib
 import io
 import json
@@ -531,7 +532,9 @@ def test_admin_link_follows_the_role(client, dx_user, viewer):
 def test_admin_cannot_move_a_target_into_a_locked_year(as_, measure, locked):
     open_target = KpiTarget.objects.get(measure=measure, fiscal_year=OPEN_YEAR)
     url = reverse("admin:kpi_kpitarget_change", args=[open_target.pk])
-    response = as_("dx").post(url, {"measure": measure.pk, "fiscal_year": LOCKED_YEAR, "value": "1", "_save": "1"})
+    seen = as_("dx").get(url).context["adminform"].form["seen"].value()  # the row as the page showed it
+    data = {"measure": measure.pk, "fiscal_year": LOCKED_YEAR, "value": "1", "seen": seen, "_save": "1"}
+    response = as_("dx").post(url, data)
     assert response.status_code == 200
     assert "R6（2024）年度 は承認済みのため、目標・経費を変更できません" in response.content.decode()
     open_target.refresh_from_db()
@@ -580,3 +583,33 @@ def test_the_plan_file_loader_writes_targets_and_costs_through_the_door(monkeypa
         + PlannedCost.objects.filter(measure__plan__code="second-copy").count()
     )
     assert len(calls) == 240  # 30 measures × 4 years × (KPI target, LCC)
+
+
+def test_a_stale_admin_measure_page_never_undoes_a_change_made_after_it_was_opened(as_, measure, dx_user):
+    """The admin page was opened; then a plan revision changed the R7 LCC; the page, posted with only
+    the 内容 edited, must not put the old LCC back (nor save anything)."""
+    client = as_("dx")
+    url = reverse("admin:initiatives_measure_change", args=[measure.pk])
+    data = admin_page_data(client.get(url).context)
+    data["content"] = "内容を更新しました。"
+    revision = PlanRevision.objects.create(
+        plan=measure.plan, number=1, decided_on=datetime.date(2025, 11, 20), decided_by="会議", reason="増額"
+    )
+    cost = PlannedCost.objects.get(measure=measure, fiscal_year=OPEN_YEAR)
+    seen = {"amount": None if cost.amount is None else str(cost.amount), "note": cost.note}
+    cost.amount = (cost.amount or 0) + 1000
+    from kpi import workflow
+
+    workflow.revise_plan_row(cost, dx_user, revision, ("amount", "note"), seen)
+    before = snapshot(measure)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "他の人が更新しています" in response.content.decode()
+    assert snapshot(measure) == before
+    measure.refresh_from_db()
+    assert measure.content != "内容を更新しました。"
+    # the page opened again saves
+    data = admin_page_data(client.get(url).context)
+    data["content"] = "内容を更新しました。"
+    assert client.post(url, data).status_code == 302
+    assert PlannedCost.objects.get(measure=measure, fiscal_year=OPEN_YEAR).amount == cost.amount
