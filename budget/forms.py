@@ -10,8 +10,8 @@ from .chain import over_ceiling
 from .models import FUNDING_FIELDS, BudgetFigure, FinalEvaluation, Hearing, HearingDecision
 
 
-class ReportFilterForm(forms.Form):
-    """The hearing report's filters: a department and a fiscal year (both optional)."""
+class DepartmentFilterForm(forms.Form):
+    """A page's filter by one of the plan's departments (by code; optional)."""
 
     department = forms.ModelChoiceField(
         label=_("担当課"),
@@ -20,29 +20,26 @@ class ReportFilterForm(forms.Form):
         empty_label="すべて",
         to_field_name="code",
     )
+
+    def __init__(self, data, plan):
+        super().__init__(data)
+        self.fields["department"].queryset = Department.objects.filter(measures__plan=plan).distinct().order_by("code")
+
+
+class ReportFilterForm(DepartmentFilterForm):
+    """The hearing report's filters: a department and a fiscal year (both optional)."""
+
     year = forms.TypedChoiceField(label=_("年度"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, data, plan):
-        super().__init__(data)
-        self.fields["department"].queryset = Department.objects.filter(measures__plan=plan).distinct().order_by("code")
+        super().__init__(data, plan)
         self.fields["year"].choices = [("", "全年度")] + [(y, fiscal_year_label(y)) for y in plan.fiscal_years]
 
 
-class ChainFilterForm(forms.Form):
+class ChainFilterForm(DepartmentFilterForm):
     """The money chain page's filters: a department, and only the measures with a flag."""
 
-    department = forms.ModelChoiceField(
-        label=_("担当課"),
-        queryset=Department.objects.none(),
-        required=False,
-        empty_label="すべて",
-        to_field_name="code",
-    )
     flagged = forms.BooleanField(label=_("注意のある施策だけ"), required=False)
-
-    def __init__(self, data, plan):
-        super().__init__(data)
-        self.fields["department"].queryset = Department.objects.filter(measures__plan=plan).distinct().order_by("code")
 
 
 class BudgetFigureForm(RefuseControlCharacters, VersionedModelForm):
