@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from initiatives.fiscal import counted, fiscal_year_short
 from initiatives.models import Measure
+from initiatives.notes import KPI_TARGET, LCC, notes_cell
 from kpi.achievement import grade_scale, kgi_result
-from kpi.models import MeasureYear, kgi_shape, kpi_text
+from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
 from kpi.rollup import execution_rate
 
 from .models import FinalEvaluation, PlannedCost
@@ -25,6 +26,7 @@ class FinalRow:
     planned: int  # LCC total of the period ("－" counts as nothing)
     spent: int | None  # 決算 total (None: nothing recorded)
     evaluation: FinalEvaluation | None
+    notes: str = ""  # the 注記 of the measure's noted KPI targets and LCC (initiatives.notes)
 
     @property
     def execution_rate(self):
@@ -44,7 +46,7 @@ class FinalRow:
 
 def final_rows(plan, measures=None):
     """A FinalRow per measure (a queryset of the plan's; all of them by default), in plan order; six
-    queries."""
+    queries (seven with the noted KPI targets)."""
     measures = Measure.objects.filter(plan=plan) if measures is None else measures
     scope = measures
     measures = list(
@@ -62,16 +64,23 @@ def final_rows(plan, measures=None):
         if cost is not None:
             spent[measure_id] = spent.get(measure_id, 0) + cost
     planned = defaultdict(int)
-    for measure_id, amount in PlannedCost.objects.filter(
+    noted = defaultdict(list)  # (what, year, note) of each measure's noted cells, for the 注記
+    for measure_id, year, amount, note in PlannedCost.objects.filter(
         measure__in=scope, fiscal_year__in=plan.fiscal_years
-    ).values_list("measure_id", "amount"):
+    ).values_list("measure_id", "fiscal_year", "amount", "note"):
         planned[measure_id] += counted(amount)
+        noted[measure_id].append((LCC, year, note))
+    targets = KpiTarget.objects.filter(measure__in=scope, fiscal_year__in=plan.fiscal_years).exclude(note="")
+    for measure_id, year, note in targets.values_list("measure_id", "fiscal_year", "note"):
+        noted[measure_id].append((KPI_TARGET, year, note))
     evaluations = {e.measure_id: e for e in FinalEvaluation.objects.filter(measure__in=scope)}
     scale = grade_scale(plan)
-    return [
-        final_row(plan, m, years.get(m.pk, {}), planned[m.pk], spent.get(m.pk), evaluations.get(m.pk), scale)
-        for m in measures
-    ]
+    rows = []
+    for m in measures:
+        row = final_row(plan, m, years.get(m.pk, {}), planned[m.pk], spent.get(m.pk), evaluations.get(m.pk), scale)
+        row.notes = notes_cell(sorted(noted[m.pk], key=lambda cell: (cell[0] != KPI_TARGET, cell[1])), m.notes)
+        rows.append(row)
+    return rows
 
 
 def final_row(plan, measure, years, planned, spent, evaluation, scale):
@@ -108,6 +117,7 @@ def final_report(plan, department=None):
         Column("執行率（%）", "percent", plan.period_label, 9),
         Column("次期計画への引継ぎ", width=10),
         Column("総括（成果と課題）", width=40),
+        Column("注記", width=40),
     ]
 
     def rows():
@@ -133,6 +143,7 @@ def final_report(plan, department=None):
                 float(row.execution_rate) if row.execution_rate is not None else None,
                 evaluation.get_carry_over_display() if evaluation else "",
                 evaluation.comment if evaluation else "",
+                row.notes,
             ]
 
     who = f"・{department}" if department else ""

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from initiatives.fiscal import counted, fiscal_year_label
 from initiatives.models import Measure, RevisionChange
+from initiatives.notes import KPI_TARGET, LCC, notes_cell
 from initiatives.revisions import first_changes, revisions_by_row
 from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
 
@@ -68,6 +69,7 @@ def revised_report(plan, only_revised=False):
         Column("LCC（見直し後、千円）", "amount"),
         Column("決算額（千円）", "amount"),
         Column("見直し", width=12),
+        Column("注記", width=40),
     ]
 
     def rows():
@@ -100,6 +102,10 @@ def revised_report(plan, only_revised=False):
                     amount,
                     record.actual_cost if record else None,
                     "・".join(f"第{n}回" for n in revised.get(key, [])),
+                    notes_cell(
+                        [(KPI_TARGET, year, target.note if target else ""), (LCC, year, cost.note if cost else "")],
+                        m.notes,
+                    ),
                 ]
 
     return Report(

@@ -244,3 +244,26 @@ def test_the_business_sheet_carries_the_notes_and_reads_the_kpi_values_as_the_pl
     targets = [ws.cell(header + i, 2) for i in range(1, len(plan.fiscal_years) + 1)]
     assert [(c.value, c.number_format) for c in targets] == [(30, '#,##0"%減"')] * len(plan.fiscal_years)
     assert ws.cell(header + len(plan.fiscal_years), 3).value == 25
+
+
+def test_the_final_and_revised_reports_carry_every_note_on_its_row(client, viewer, plan):
+    """Every noted KPI target and LCC of the plan shows its mark in the 注記 of its measure's row (総括) and of
+    its measure-year's row (当初・見直し後・実績), with the footnote's text (read from the database)."""
+    from initiatives.notes import footnotes, mark_of
+    from kpi.models import KpiTarget
+
+    rows = [*KpiTarget.objects.exclude(note=""), *PlannedCost.objects.exclude(note="")]
+    noted = [(r.measure, r.fiscal_year, r.note) for r in rows]
+    assert len(noted) == 14  # 7 KPI and 7 LCC cells, as the plan prints them
+    client.force_login(viewer)
+    final = client.get(reverse("budget:report", args=[plan.code, "final"])).context
+    final_notes = {row[0]: row[-1] for row in final["rows"]}
+    revised = client.get(reverse("budget:report", args=[plan.code, "revised"])).context
+    revised_notes = {(row[0], row[2]): row[-1] for row in revised["rows"]}
+    for measure, year, note in noted:
+        mark = mark_of(note) or note
+        assert mark in final_notes[measure.code], (measure.code, note)
+        assert mark in revised_notes[(measure.code, fiscal_year_label(year))], (measure.code, year, note)
+        text = footnotes(measure.notes).get(mark_of(note) or "")
+        if text:
+            assert text in final_notes[measure.code]

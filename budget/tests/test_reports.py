@@ -149,10 +149,10 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
         ("execution", {"format": "xlsx"}, 9),
         ("execution", {"format": "csv"}, 9),
         # session, user, groups, plan; measures (with KGI, department, initiative, policy), records, planned
-        # costs, final evaluations, grade thresholds
-        ("final", {}, 9),
-        ("final", {"format": "xlsx"}, 9),
-        ("final", {"format": "csv"}, 9),
+        # costs, noted KPI targets, final evaluations, grade thresholds
+        ("final", {}, 10),
+        ("final", {"format": "xlsx"}, 10),
+        ("final", {"format": "csv"}, 10),
         # session, user, groups, plan, policies, planned costs, the revisions' first LCC changes, general fund;
         # the noted LCC cells (as above)
         ("budget", {}, 9),
