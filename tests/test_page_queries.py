@@ -114,9 +114,9 @@ def pages(plan, measure):
         (
             "final evaluation form",
             reverse("budget:final_edit", args=[plan.code, measure.code]),
-            8,
+            9,
             "plan, measure, its evaluation; the 総括 row: the measure with KGI, department, initiative and "
-            "policy, its records, planned costs, evaluation, the plan's grade thresholds",
+            "policy, its records, planned costs, noted KPI targets, evaluation, the plan's grade thresholds",
         ),
         (
             "revisions",
