@@ -3,9 +3,10 @@
 States: 入力中 → 提出済み → 承認済み (the year locks) or 差戻し; a locked year opens again only by
 ``reopen`` with a reason. Every function here checks, in this order, the role (initiatives.permissions),
 the lock, and the version the user saw, then writes with a history reason. The entry form, the
-department grid, bulk approval, the admin, the plan-file loader and any later import or API call
-these functions; nothing else writes these rows. The database refuses the same writes too
-(kpi/apps.py: triggers), so a path that forgets the door fails loudly.
+department grid, bulk approval, the admin, the plan-file loader, the actuals import (save_many), the
+API, the budget chain's stages (save_year_figure), the hearings and the 総括 (save_review) and the plan
+revisions (revise_plan_row) call these functions; nothing else writes these rows. The database refuses
+the same writes too (kpi/db.py, budget/apps.py: triggers), so a path that forgets the door fails loudly.
 """
 
 from decimal import Decimal
