@@ -31,16 +31,21 @@ def original_cost_deltas(plan):
     policies = dict(Measure.objects.filter(pk__in={m for m, _ in first}).values_list("pk", "initiative__policy"))
     deltas = {}
     for (measure_id, year), change in first.items():
-        before = change.before or {}
-        original = int(before["amount"]) if before.get("amount") is not None else None
+        original = snapshot_amount(change.before)
         key = (policies[measure_id], year)
         deltas[key] = deltas.get(key, 0) + counted(original) - counted(current.get((measure_id, year)))
     return deltas
 
 
-def _target_text(snapshot, shape):
+def snapshot_amount(snapshot):
+    """The LCC a RevisionChange kept (None: "－", or no row)."""
+    return int(snapshot["amount"]) if snapshot and snapshot.get("amount") is not None else None
+
+
+def snapshot_target_text(snapshot, shape):
+    """A KPI target a RevisionChange kept, as kpi_text reads it with the KGI's ``shape``."""
     if not snapshot:
-        return kpi_text(None, "")
+        return kpi_text(None)
     value = Decimal(snapshot["value"]) if snapshot.get("value") is not None else None
     return kpi_text(value, snapshot.get("text") or "", note=snapshot.get("note") or "", **shape)
 
@@ -81,11 +86,10 @@ def revised_report(plan, only_revised=False):
                     continue
                 target, cost, record = targets.get(key), costs.get(key), records.get(key)
                 now = kpi_text(target.value, target.text, note=target.note, **shape) if target else kpi_text(None)
-                original = _target_text(first_targets[key].before, shape) if key in first_targets else now
+                original = snapshot_target_text(first_targets[key].before, shape) if key in first_targets else now
                 amount = cost.amount if cost else None
                 if key in first_costs:
-                    before = first_costs[key].before or {}
-                    adopted = int(before["amount"]) if before.get("amount") is not None else None
+                    adopted = snapshot_amount(first_costs[key].before)
                 else:
                     adopted = amount
                 actual = kpi_text(None)

@@ -50,12 +50,11 @@ def _rows(measure):
 
 
 def _seen(targets, costs, years):
-    def snap(row, fields):
-        return {f: None if getattr(row, f) is None else str(getattr(row, f)) for f in fields} if row else None
-
+    """The rows as this page shows them, in the form kpi.workflow.revise_plan_row compares."""
+    snapshot = workflow.plan_row_snapshot
     return json.dumps(
         {
-            str(y): {"target": snap(targets.get(y), TARGET_FIELDS), "cost": snap(costs.get(y), COST_FIELDS)}
+            str(y): {"target": snapshot(targets.get(y), TARGET_FIELDS), "cost": snapshot(costs.get(y), COST_FIELDS)}
             for y in years
         }
     )

@@ -30,14 +30,12 @@ class VersionedModelForm(forms.ModelForm):
         self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
 
 
-class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
+class MeasureYearForm(RefuseControlCharacters, VersionedModelForm):
     """Actuals (D), self-evaluation (C) and 改善方針 (A) of one measure in one year.
 
-    ``seen_version`` carries the version the editor opened, so a save made
+    ``seen_version`` (VersionedModelForm) carries the version the editor opened, so a save made
     after someone else's is refused instead of overwriting it.
     """
-
-    seen_version = seen_version_field()
 
     class Meta:
         model = MeasureYear
@@ -56,7 +54,6 @@ class MeasureYearForm(RefuseControlCharacters, forms.ModelForm):
 
     def __init__(self, *args, bars=(), target=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["seen_version"].initial = self.instance.version if self.instance.pk else 0
         self._fit_to_target(target)
         for name in ("judged_grade", "improvement"):
             if name in self.fields:

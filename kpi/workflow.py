@@ -131,9 +131,12 @@ def delete_plan_row(row, user, reason=""):
     row.delete()
 
 
-def _snapshot(row, fields):
-    """A plan row's fields as a revision keeps them: {field: text or None}, a decimal at its field's
-    places (45 typed reads "45.00" as stored), so that an unchanged value is never a change."""
+def plan_row_snapshot(row, fields):
+    """A plan row's fields as a revision keeps them (and a revision page shows them): {field: text or
+    None}, a decimal at its field's places (45 typed reads "45.00" as stored), so that an unchanged value
+    is never a change. None for no row."""
+    if row is None:
+        return None
     out = {}
     for name in fields:
         value = getattr(row, name)
@@ -153,13 +156,13 @@ def revise_plan_row(row, user, revision, fields, seen):
     A row left as the page showed it is not written (and needs no open year). Returns the
     RevisionChange, or None when nothing changed."""
     _require_admin(user)
-    after = _snapshot(row, fields)
+    after = plan_row_snapshot(row, fields)
     if after == seen:
         return None  # not changed on this page (whatever is stored stays as it is)
     _check_plan_row_open(row)
     rows = type(row)._default_manager.select_for_update()  # held to the end: no change slips in between
     stored = rows.filter(pk=row.pk).first() if row.pk else None
-    before = _snapshot(stored, fields) if stored else None
+    before = plan_row_snapshot(stored, fields)
     if before != seen:
         raise Conflict()
     row._change_reason = f"見直し: {revision}（{revision.decided_by}）{revision.reason}"[:100]

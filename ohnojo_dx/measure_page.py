@@ -4,7 +4,6 @@ The page spans the three apps (targets and records from kpi, costs from budget),
 top layer; each function returns plain data so the template makes no queries."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -13,7 +12,8 @@ from django.utils import timezone
 from budget.chain import STAGE_PERMISSIONS, STAGES, chain_of
 from budget.final import measure_final_row
 from budget.models import FUNDING_FIELDS, BudgetFigure, FinalEvaluation, HearingDecision, PlannedCost
-from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_amount, format_number
+from budget.revised import snapshot_amount, snapshot_target_text
+from initiatives.fiscal import fiscal_year_label, format_amount, format_number
 from initiatives.models import Measure, NationalPriority, RevisionChange, related_or_none
 from kpi.achievement import assess_year, grade_scale
 from kpi.attention import is_overdue
@@ -324,9 +324,6 @@ def revision_rows(measure):
 
 
 def _revised_value(kind, snapshot, shape):
-    if not snapshot:
-        return NONE_MARK
     if kind == RevisionChange.Kind.PLANNED_COST:
-        return format_amount(int(snapshot["amount"])) if snapshot.get("amount") is not None else NONE_MARK
-    value = Decimal(snapshot["value"]) if snapshot.get("value") is not None else None
-    return kpi_text(value, snapshot.get("text") or "", note=snapshot.get("note") or "", **shape)
+        return format_amount(snapshot_amount(snapshot))
+    return snapshot_target_text(snapshot, shape)
