@@ -7,6 +7,9 @@ the hearing report and the stage tables read, in a fixed number of queries.
 
 from dataclasses import dataclass, field
 
+from django.db.models import Count, F, FilteredRelation, Q, Value
+from django.db.models.functions import Coalesce
+
 from kpi.models import KpiTarget, MeasureYear
 
 from .models import BudgetFigure, PlannedCost
@@ -119,3 +122,36 @@ def chain_of(measures, years):
     """The same as chain_years, with an empty ChainYear where nothing is recorded."""
     found = chain_years(measures, years)
     return lambda measure_id, year: found.get((measure_id, year)) or ChainYear(measure_id, year)
+
+
+def flag_conditions():
+    """ChainYear.flags as conditions on flag_counts' joined rows (c: LCC, r: request, a: 査定, t: KPI
+    target, y: record); budget/tests/test_money_chain.py checks both agree."""
+    settled = Q(y__actual_cost__isnull=False)
+    return {
+        OVER_CEILING: Q(r__amount__isnull=False, r__amount__gt=Coalesce(F("c__amount"), Value(0))),
+        SETTLED_OVER_ASSESSED: settled & Q(a__amount__isnull=False, y__actual_cost__gt=F("a__amount")),
+        MONEY_WITHOUT_PROGRESS: (Q(y__actual_cost__gt=0) | Q(y__actual_cost__lt=0))
+        & (Q(t__value__isnull=False) | Q(t__text__gt=""))
+        & Q(y__kpi_actual__isnull=True)
+        & ~Q(y__kpi_actual_text__gt=""),
+    }
+
+
+def flag_counts(measures, year):
+    """[(flag, how many of these measures carry it in the year)], counted in the database: one query."""
+
+    def figure(stage):
+        condition = Q(budget_figures__fiscal_year=year, budget_figures__stage=stage)
+        return FilteredRelation("budget_figures", condition=condition)
+
+    rows = measures.annotate(
+        c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
+        r=figure(Stage.REQUEST),
+        a=figure(Stage.ASSESSED),
+        t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
+        y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
+    )
+    conditions = flag_conditions()
+    counts = rows.aggregate(**{flag.code: Count("pk", filter=conditions[flag]) for flag in FLAGS})
+    return [(flag, counts[flag.code]) for flag in FLAGS]

@@ -15,6 +15,10 @@ highest grade whose lower bound the 達成度 reaches.
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import BigIntegerField, Case, CharField, F, Q, Value, When
+from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
+
 from .models import Direction
 
 DEFAULT_THRESHOLDS = (
@@ -95,6 +99,58 @@ def assess(direction, target_value, target_text, actual, judged_grade="", scale=
         return Assessment("missing")
     rate = achievement_rate(direction, target_value, actual)
     return Assessment("rated", rate, grade_for(rate, scale))
+
+
+# --- The same rule in SQL, for counting and filtering a whole plan in the database -------------------
+#
+# The dashboard and the measure list count and filter by grade without evaluating each row in Python.
+# The 達成度 above is rounded to 0.1 and compared with thresholds of one decimal place, so in tenths of
+# a percent everything is a whole number: with A and T the actual and target in hundredths (values have
+# two decimal places and are never negative), round_half_up(100·A/T, 1) in tenths is
+# floor((2000·A + T) / 2T), integer division, exact on SQLite and PostgreSQL alike.
+# kpi/tests/test_sql_grades.py checks that this and assess() agree on every shape and boundary.
+
+
+def _hundredths(column):
+    return Cast(Round(F(column) * Value(100)), BigIntegerField())
+
+
+def rate_tenths_sql(direction, target, actual):
+    """achievement_rate × 10 as an SQL expression over columns (names relative to the queryset); NULL
+    where there is no numeric target or no actual."""
+    a, t = _hundredths(actual), _hundredths(target)
+    lower = Q(**{direction: Direction.LOWER})
+    return Case(
+        When(Q(**{f"{target}__isnull": True}) | Q(**{f"{actual}__isnull": True}), then=Value(None)),
+        When(lower & LessThanOrEqual(a, t), then=Value(1000)),
+        When(lower & Exact(t, 0), then=Value(0)),
+        When(lower, then=(Value(2000) * t + a) / (Value(2) * a)),
+        When(Exact(t, 0), then=Value(1000)),
+        default=(Value(2000) * a + t) / (Value(2) * t),
+        output_field=BigIntegerField(),
+    )
+
+
+def grade_sql(scale, direction, target_value, target_text, actual, judged_grade):
+    """assess(...).grade as an SQL expression ("" where assess gives none): the same states in the same
+    order, then grade_for over the scale in tenths."""
+    rate = rate_tenths_sql(direction, target_value, actual)
+    no_value = Q(**{f"{target_value}__isnull": True})
+    return Case(
+        When(no_value & (Q(**{f"{target_text}__isnull": True}) | Q(**{target_text: ""})), then=Value("")),
+        When(no_value, then=Coalesce(F(judged_grade), Value(""))),
+        When(Q(**{f"{actual}__isnull": True}), then=Value("")),
+        *(When(GreaterThanOrEqual(rate, int(minimum * 10)), then=Value(grade)) for grade, minimum in scale),
+        default=Value(scale[-1][0]),
+        output_field=CharField(),
+    )
+
+
+def average_of_tenths(total, count):
+    """The mean 達成度 (as Summary.average_rate) from a sum of rates in tenths and their count."""
+    if not count:
+        return None
+    return (Decimal(total) / 10 / count).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def assess_year(kgi, target, record, scale=DEFAULT_THRESHOLDS):

@@ -1,5 +1,7 @@
 """Why a measure needs a look, and the overdue rule: one function per reason."""
 
+from django.db.models import Q
+
 from initiatives.fiscal import fiscal_year_closed
 
 from .models import Grade, MeasureYear
@@ -49,3 +51,14 @@ def needs(fact, key):
 def reasons(fact):
     """The ATTENTION keys that apply to a fact, in ATTENTION's order."""
     return tuple(key for key in ATTENTION if needs(fact, key))
+
+
+def attention_sql(overdue_if_not_entered):
+    """needs() as conditions on kpi.facts.classified() rows, key by key; ``overdue_if_not_entered``:
+    whether the year has closed (is_overdue for a row without actuals)."""
+    return {
+        "delayed": Q(delayed=True),
+        "low_grade": Q(grade__in=LOW_GRADES),
+        "not_entered": Q(entered=False) if overdue_if_not_entered else Q(pk=None),
+        "returned": Q(status=MeasureYear.Status.RETURNED),
+    }

@@ -9,16 +9,26 @@ is kpi.rollup.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, FilteredRelation, Max, Q
+from django.db.models import BooleanField, Case, Exists, F, FilteredRelation, Max, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.fiscal import fiscal_year_of
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
 
-from .achievement import assess, grade_scale
-from .attention import ATTENTION, is_overdue, reasons
-from .models import BarStatus, Direction, MeasureYear, actuals_entered, has_actuals, kpi_text, pdca_stage
+from .achievement import assess, grade_scale, grade_sql, rate_tenths_sql
+from .attention import ATTENTION, attention_sql, is_overdue, reasons
+from .models import (
+    BarStatus,
+    Direction,
+    MeasureYear,
+    actuals_entered,
+    has_actuals,
+    kpi_text,
+    pdca_stage,
+    pdca_stage_sql,
+)
 
 
 @dataclass(slots=True)
@@ -120,31 +130,83 @@ ROW_COLUMNS = {
 }
 
 
-def year_rows(measures, year):
-    """The measures with that year's target, planned cost and record joined in, as named rows: one query."""
-    return (
-        measures.annotate(
-            t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
-            c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
-            y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
-        )
-        .annotate(**ROW_COLUMNS)
-        .values_list(*ROW_FIELDS, *ROW_COLUMNS, named=True)
+PLAN_ORDER = ("initiative__policy__number", "initiative__number", "ordinal")
+
+
+def _joined(measures, year):
+    """The measures with that year's target (t), planned cost (c) and record (y) joined in."""
+    return measures.annotate(
+        t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
+        c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
+        y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
     )
 
 
-def measure_facts(plan, years, measures, today=None):
+def year_rows(measures, year):
+    """The measures with that year's target, planned cost and record joined in, as named rows: one query."""
+    return _joined(measures, year).annotate(**ROW_COLUMNS).values_list(*ROW_FIELDS, *ROW_COLUMNS, named=True)
+
+
+def classified(measures, year, scale, today=None):
+    """The measures of one year, each classified in SQL as measure_facts would (grade, 達成度 in tenths,
+    PDCA stage, status, attention), as aliases to filter, count and sum by without a row in Python:
+    ``grade`` ("" for none), ``rate10``, ``stage``, ``status``, ``entered``, ``delayed`` and
+    ``attention_<key>`` for each key of ATTENTION. The rules are those of kpi.achievement, kpi.models
+    and kpi.attention, in their SQL form (kpi/tests/test_sql_grades.py checks that both agree)."""
+    today = today or timezone.localdate()
+    rows = _joined(measures, year).alias(
+        grade=grade_sql(scale, "kgi__direction", "t__value", "t__text", "y__kpi_actual", "y__judged_grade"),
+        rate10=rate_tenths_sql("kgi__direction", "t__value", "y__kpi_actual"),
+        stage=pdca_stage_sql("y__"),
+        status=Coalesce(F("y__status"), Value(MeasureYear.Status.DRAFT)),
+        entered=Case(When(actuals_entered("y__"), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        delayed=Exists(
+            BarStatus.objects.filter(
+                measure_year__measure=OuterRef("pk"), measure_year__fiscal_year=year, state=BarStatus.State.DELAYED
+            )
+        ),
+    )
+    conditions = attention_sql(is_overdue(year, False, today))
+    return rows.alias(**{f"attention_{key}": _flag(condition) for key, condition in conditions.items()})
+
+
+def _flag(condition):
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def needing_attention(key=""):
+    """The condition on classified() rows: that reason (a key of ATTENTION), or any reason."""
+    if key:
+        return Q(**{f"attention_{key}": True})
+    return Q(*(Q(**{f"attention_{k}": True}) for k in ATTENTION), _connector=Q.OR)
+
+
+def filter_classified(rows, grade="", stage="", attention=""):
+    """The computed filters (grade, stage, attention) on classified() rows."""
+    if grade:
+        rows = rows.filter(grade="" if grade == "none" else grade)
+    if stage:
+        rows = rows.filter(stage=stage)
+    if attention:
+        rows = rows.filter(needing_attention("" if attention == "any" else attention))
+    return rows
+
+
+def measure_facts(plan, years, measures, today=None, scale=None):
     """Facts for the given Measure queryset in each of `years`, measure by measure in plan order.
 
-    Queries: one per year (year_rows), one for delayed schedule bars, one for the grade thresholds.
+    Queries: one per year (year_rows), one for delayed schedule bars, one for the grade thresholds
+    (none if ``scale`` is given).
     """
     today = today or timezone.localdate()
     years = list(years)
-    scale = grade_scale(plan)
-    measures = measures.order_by("initiative__policy__number", "initiative__number", "ordinal")
+    scale = scale or grade_scale(plan)
+    measures = measures.order_by(*PLAN_ORDER)
     delayed = set(
         BarStatus.objects.filter(
-            measure_year__measure__plan=plan, measure_year__fiscal_year__in=years, state=BarStatus.State.DELAYED
+            measure_year__measure__in=measures.values("pk"),
+            measure_year__fiscal_year__in=years,
+            state=BarStatus.State.DELAYED,
         ).values_list("measure_year__measure_id", "measure_year__fiscal_year")
     )
     # the measure code is the URL's last part, so split there (a plan code may contain anything)
@@ -221,19 +283,6 @@ def notes_of(facts):
         return ""
     cells = [(KPI_TARGET, f.year, f.target_note) for f in facts] + [(LCC, f.year, f.cost_note) for f in facts]
     return notes_cell(cells, facts[0].measure_notes)
-
-
-def filter_facts(facts, grade="", stage="", attention=""):
-    """The computed filters (grade, stage, attention); SQL-side ones narrow the measures first."""
-    if grade:
-        facts = [f for f in facts if (f.assessment.grade or "none") == grade]
-    if stage:
-        facts = [f for f in facts if f.stage == stage]
-    if attention == "any":
-        facts = [f for f in facts if f.attention]
-    elif attention:
-        facts = [f for f in facts if attention in f.attention]
-    return facts
 
 
 def default_plan(plans):

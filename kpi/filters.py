@@ -1,8 +1,8 @@
 """Dashboard and measure-list filters (django-filter).
 
-Department, policy, initiative and national 重点取組事項 narrow the measures in SQL; grade, PDCA
-stage and "needs attention" are computed per measure, so kpi.facts.filter_facts
-applies them after evaluation.
+Department, policy, initiative and national 重点取組事項 narrow the measures here; grade, PDCA stage
+and "needs attention" depend on the year, so kpi.facts.filter_classified applies them to the year's
+classification (kpi.facts.classified).
 """
 
 import django_filters
@@ -55,7 +55,7 @@ class MeasureFilter(django_filters.FilterSet):
         self.form.fields["initiative"].empty_label = self.form.fields["national_priority"].empty_label = "すべて"
 
     def computed(self, queryset, name, value):
-        return queryset  # applied to the evaluated facts, see computed_filters()
+        return queryset  # applied to the year's classification, see computed_filters()
 
     def computed_filters(self):
         if not self.is_bound:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -238,11 +238,12 @@ def has_actuals(kpi_actual, kpi_actual_text, actual_cost, work_done):
 
 def actuals_entered(prefix=""):
     """has_actuals() as a query filter on MeasureYear (or on a relation to it, with ``prefix``)."""
+    # "> ''" rather than "not = ''": false, not true, where a left join found no record (NULL)
     return (
         Q(**{f"{prefix}kpi_actual__isnull": False})
-        | ~Q(**{f"{prefix}kpi_actual_text": ""})
+        | Q(**{f"{prefix}kpi_actual_text__gt": ""})
         | Q(**{f"{prefix}actual_cost__isnull": False})
-        | ~Q(**{f"{prefix}work_done": ""})
+        | Q(**{f"{prefix}work_done__gt": ""})
     )
 
 
@@ -255,6 +256,17 @@ def pdca_stage(actuals_entered, evaluation_comment, improvement):
     if actuals_entered:
         return "D"
     return "P"
+
+
+def pdca_stage_sql(prefix=""):
+    """pdca_stage() as an SQL expression on MeasureYear (or a relation to it, with ``prefix``)."""
+    return Case(
+        When(**{f"{prefix}improvement__gt": ""}, then=Value("A")),
+        When(**{f"{prefix}evaluation_comment__gt": ""}, then=Value("C")),
+        When(actuals_entered(prefix), then=Value("D")),
+        default=Value("P"),
+        output_field=models.CharField(),
+    )
 
 
 class MeasureYear(models.Model):

@@ -1,6 +1,7 @@
 """PDCA views. Each: fetch with a permission check → validate → call kpi.workflow → redirect or render."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from initiatives.models import Department, Measure, Plan
 
 from . import facts as facts_module
 from . import selectors, workflow
+from .achievement import grade_scale
 from .attention import ATTENTION, GRADES, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
@@ -116,26 +118,40 @@ def reopen(request, plan_code, code, year):
     return _workflow_step(request, plan_code, code, year, workflow.reopen, needs_comment=True)
 
 
+SUBMITTED_SHOWN = 100  # submitted records per page of the PDCA page's approval list
+
+
 def pdca(request, plan_code, year):
+    """The year's PDCA roll-up (counted in the database) and a page of the records awaiting approval.
+
+    Queries: plan, grade thresholds, the roll-up; departments; for the approver, the submitted records'
+    count and page, and their facts (delayed bars, the joined rows).
+    """
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
     can_approve = request.user.has_perm(permissions.APPROVE)
-    facts = facts_module.measure_facts(plan, [year], Measure.objects.filter(plan=plan))
-    by_measure = {f.measure_id: f for f in facts}
+    scale = grade_scale(plan)
+    measures = Measure.objects.filter(plan=plan)
     context = {
         "plan": plan,
         "year": year,
-        "rows": summarise(plan, facts),
-        "submitted": [(by_measure[r.measure_id], r) for r in selectors.submitted_records(plan, year)]
-        if can_approve
-        else [],
+        "rows": summarise(plan, facts_module.classified(measures, year, scale)),
         "can_approve": can_approve,
         "departments": [
             d
             for d in Department.objects.filter(measures__plan=plan).distinct().order_by("code")
             if request.user.has_perm(permissions.ENTER_DEPARTMENT, d)
         ],
+        "submitted": [],
     }
+    if can_approve:
+        page = Paginator(selectors.submitted_records(plan, year), SUBMITTED_SHOWN).get_page(request.GET.get("page"))
+        records = list(page.object_list)
+        facts = facts_module.measure_facts(
+            plan, [year], measures.filter(pk__in=[r.measure_id for r in records]), scale=scale
+        )
+        by_measure = {f.measure_id: f for f in facts}
+        context.update(submitted=[(by_measure[r.measure_id], r) for r in records], page=page)
     return render(request, "kpi/pdca.html", context)
 
 
@@ -203,8 +219,8 @@ def department_grid(request, plan_code, year, department_code):
     )
 
 
-def _facts_for(request):
-    """Plan, year, filters and the filtered facts that the dashboard and the measure list share."""
+def _plan_filter(request):
+    """Plan, year and filters that the dashboard and the measure list share (None if there is no plan)."""
     plans = list(Plan.objects.order_by("-start_year", "code"))
     choice = PlanYearForm(request.GET)
     choice.is_valid()
@@ -215,17 +231,16 @@ def _facts_for(request):
     if year is None or not plan.covers(year):
         year = facts_module.default_year(plan)
     measure_filter = MeasureFilter(request.GET or None, Measure.objects.filter(plan=plan), plan)
-    facts = facts_module.measure_facts(plan, [year], measure_filter.qs)
-    facts = facts_module.filter_facts(facts, **measure_filter.computed_filters())
-    return {"plans": plans, "plan": plan, "year": year, "filter": measure_filter, "facts": facts}
+    return {"plans": plans, "plan": plan, "year": year, "filter": measure_filter, "scale": grade_scale(plan)}
 
 
 ATTENTION_SHOWN = 50
+MEASURES_SHOWN = 100  # rows per page of the measure list
 
 
 def _link_cells(summaries, request):
     """Each count's link to the measures behind it, built once here rather than per cell in the template."""
-    base = {k: v for k, v in request.GET.items() if k not in ("grade", "stage", "attention") and v}
+    base = {k: v for k, v in request.GET.items() if k not in ("grade", "stage", "attention", "page") and v}
     prefix = reverse("kpi:measure_list")
 
     def url(row, **extra):
@@ -239,18 +254,38 @@ def _link_cells(summaries, request):
     return summaries
 
 
+def _classified(context):
+    """The year's measures under every filter: the SQL ones, then grade, stage and attention."""
+    rows = facts_module.classified(context["filter"].qs, context["year"], context["scale"])
+    return facts_module.filter_classified(rows, **context["filter"].computed_filters())
+
+
+def _facts_of(context, rows, limit):
+    """The facts (kpi.facts.measure_facts, the one evaluation) of the first ``limit`` classified rows, in plan
+    order."""
+    ids = list(rows.order_by(*facts_module.PLAN_ORDER).values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    measures = Measure.objects.filter(pk__in=ids)
+    return facts_module.measure_facts(context["plan"], [context["year"]], measures, scale=context["scale"])
+
+
 def dashboard_context(request):
     """What the dashboard shows of progress ({"plans": []} when there is no plan). The page itself is
-    ohnojo_dx.views.dashboard, which adds the budget's flags (kpi does not read budget)."""
-    context = _facts_for(request)
+    ohnojo_dx.views.dashboard, which adds the budget's flags (kpi does not read budget).
+
+    The counts and sums are the database's (kpi.rollup.summarise); only the first ATTENTION_SHOWN measures
+    that need attention are evaluated row by row, to be listed.
+    """
+    context = _plan_filter(request)
     if context is None:
         return {"plans": []}
-    facts = context["facts"]
-    attention = [f for f in facts if f.reasons]
+    rows = _classified(context)
+    summaries = summarise(context["plan"], rows)
     context.update(
-        summaries=_link_cells(summarise(context["plan"], facts), request),
-        attention=attention[:ATTENTION_SHOWN],
-        attention_count=len(attention),
+        summaries=_link_cells(summaries, request),
+        attention=_facts_of(context, rows.filter(facts_module.needing_attention()), ATTENTION_SHOWN),
+        attention_count=summaries[0].needing_attention,
         grades=GRADES,
         stages=STAGES,
         attention_labels=ATTENTION,
@@ -259,7 +294,14 @@ def dashboard_context(request):
 
 
 def measure_list(request):
-    context = _facts_for(request)
+    """The measures of the filter (grade, stage and attention classified in the database), a page at a time."""
+    context = _plan_filter(request)
     if context is None:
         raise Http404("計画がありません。")
+    rows = _classified(context)
+    page = Paginator(rows.order_by(*facts_module.PLAN_ORDER).values_list("pk", flat=True), MEASURES_SHOWN)
+    page = page.get_page(request.GET.get("page"))
+    measures = Measure.objects.filter(pk__in=list(page.object_list))
+    facts = facts_module.measure_facts(context["plan"], [context["year"]], measures, scale=context["scale"])
+    context.update(facts=facts, page=page)
     return render(request, "kpi/measure_list.html", context)

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.urls import reverse
 
-from budget.chain import CHAIN_LABELS, FLAGS, chain_years
+from budget.chain import CHAIN_LABELS, flag_counts
 from initiatives import permissions
 from kpi.views import dashboard_context
 
@@ -39,8 +39,7 @@ def dashboard(request):
     measures (the filter's department, policy and initiative), each linked to the chain page."""
     context = dashboard_context(request)
     if context.get("plan"):
-        chains = chain_years(context["filter"].qs, [context["year"]]).values()
-        context["budget_flags"] = [(flag, sum(flag in chain.flags for chain in chains)) for flag in FLAGS]
+        context["budget_flags"] = flag_counts(context["filter"].qs, context["year"])
         # the chain page filters by department only: the link keeps that much of the dashboard's filter
         form = context["filter"].form
         form.is_valid()  # cleaned_data holds the valid fields even if another one is not (none if unbound)

@@ -49,9 +49,9 @@ def pages(plan, measure):
         (
             "PDCA page",
             reverse("kpi:pdca", args=[plan.code, YEAR]),
-            6,
-            "plan, grade thresholds, delayed bars, the measures with the year's target, cost and record "
-            "joined, submitted records, departments",
+            8,
+            "plan, grade thresholds, the roll-up counted per initiative, departments; the submitted records' "
+            "count and page, and their facts (delayed bars, the joined rows)",
         ),
         (
             "図表2-4-1",

@@ -7,7 +7,8 @@ from budget.reports import execution_rows, hearing_report
 from budget.selectors import plan_budget_table
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Measure
-from kpi.facts import measure_facts
+from kpi.achievement import grade_scale
+from kpi.facts import classified
 from kpi.rollup import summarise
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +29,8 @@ def test_policy_sums_agree_everywhere(entered):
     hearing_rows = list(hearing.rows)
     checked = 0
     for year_index, year in enumerate(table.years):
-        facts = measure_facts(plan, [year], Measure.objects.filter(plan=plan))
-        dashboard = {row.label.split(" ")[0]: row for row in summarise(plan, facts) if row.level == "policy"}
+        summaries = summarise(plan, classified(Measure.objects.filter(plan=plan), year, grade_scale(plan)))
+        dashboard = {row.label.split(" ")[0]: row for row in summaries if row.level == "policy"}
         planned_col = columns.index(f"{fiscal_year_label(year)}LCC計画（千円）")
         actual_col = columns.index(f"{fiscal_year_label(year)}決算額（千円）")
         for row in table.rows:

@@ -85,12 +85,16 @@ def test_filters_narrow_the_dashboard(client, viewer, plan, entered, department)
     response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "department": department.pk})
     total = response.context["summaries"][0]
     assert total.measures == 2
-    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "grade": "D"})
-    assert [f.name for f in response.context["facts"]] == ["各種支払いのキャッシュレス化", "保育事務のデジタル化"]
-    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "grade": "B"})
-    assert [f.name for f in response.context["facts"]] == ["オンライン申請の拡充"]
-    response = client.get(reverse("home"), {"plan": plan.code, "year": YEAR, "stage": "A"})
-    assert [f.name for f in response.context["facts"]] == ["オンライン申請の拡充"]
+    expected = [
+        ({"grade": "D"}, ["各種支払いのキャッシュレス化", "保育事務のデジタル化"]),
+        ({"grade": "B"}, ["オンライン申請の拡充"]),
+        ({"stage": "A"}, ["オンライン申請の拡充"]),
+    ]
+    for narrowed, names in expected:
+        params = {"plan": plan.code, "year": YEAR, **narrowed}
+        listed = client.get(reverse("kpi:measure_list"), params)
+        assert [f.name for f in listed.context["facts"]] == names, narrowed
+        assert client.get(reverse("home"), params).context["summaries"][0].measures == len(names), narrowed
     response = client.get(reverse("kpi:measure_list"), {"plan": plan.code, "year": YEAR, "attention": "delayed"})
     assert [f.name for f in response.context["facts"]] == ["AI・RPAの利活用拡大"]
 
@@ -118,8 +122,7 @@ def test_the_national_priorities_filter_the_dashboard_and_its_links(client, view
     for number, codes in expected.items():
         params = {"plan": plan.code, "year": YEAR, "national_priority": priorities[number].pk}
         response = client.get(reverse("home"), params)
-        assert [f.code for f in response.context["facts"]] == codes, number
-        assert response.context["summaries"][0].measures == len(codes)
+        assert response.context["summaries"][0].measures == len(codes), number
         html = response.content.decode()
         assert f'<option value="{priorities[number].pk}" selected>{priorities[number]}</option>' in html
         # The counts link to the measure list under the same filter.
@@ -129,9 +132,11 @@ def test_the_national_priorities_filter_the_dashboard_and_its_links(client, view
         assert [f.code for f in listed.context["facts"]] == codes
     # AI・RPAの利活用拡大 (④) was graded S in R7: the grade filter and this one combine.
     both = {"plan": plan.code, "year": YEAR, "national_priority": priorities[4].pk, "grade": "S"}
-    assert [f.name for f in client.get(reverse("home"), both).context["facts"]] == ["AI・RPAの利活用拡大"]
+    assert [f.name for f in client.get(reverse("kpi:measure_list"), both).context["facts"]] == ["AI・RPAの利活用拡大"]
+    assert client.get(reverse("home"), both).context["summaries"][0].measures == 1
     both["grade"] = "D"
-    assert client.get(reverse("home"), both).context["facts"] == []
+    assert client.get(reverse("kpi:measure_list"), both).context["facts"] == []
+    assert client.get(reverse("home"), both).context["summaries"][0].measures == 0
 
 
 def test_a_national_priority_of_another_plan_is_refused_as_a_filter(client, viewer, plan):
@@ -144,7 +149,7 @@ def test_a_national_priority_of_another_plan_is_refused_as_a_filter(client, view
     response = client.get(reverse("home"), params)
     assert response.status_code == 200
     assert "national_priority" in response.context["filter"].form.errors
-    assert len(response.context["facts"]) == 30  # an invalid choice narrows nothing
+    assert response.context["summaries"][0].measures == 30  # an invalid choice narrows nothing
 
 
 def test_default_year_is_the_latest_with_data(client, viewer, plan):
@@ -175,14 +180,20 @@ def test_an_invalid_filter_does_not_switch_off_the_others(client, viewer, plan, 
 def test_query_count_does_not_grow_with_measures(client, viewer, plan, entered, url_name, django_assert_num_queries):
     client.force_login(viewer)
     params = {"plan": plan.code, "year": YEAR}
-    # session, user, groups (role check), plans, plan; facts: grade thresholds, delayed bars, the measures with
-    # their R7 target, cost and record joined; the filter's department, policy, initiative and national
-    # 重点取組事項 choices; on the dashboard, the money chain's planned costs, KPI targets, budget figures and records
-    queries = 16 if url_name == "home" else 12
+    # session, user, groups (role check), plans, plan, grade thresholds; the filter's department, policy,
+    # initiative and national 重点取組事項 choices; on the dashboard, the roll-up counted per initiative, the
+    # first 50 measures needing attention and their facts (delayed bars, the joined rows), the money chain's
+    # flags counted; on the measure list, the page's count, its measures and their facts (delayed bars, the
+    # joined rows)
+    queries = 15 if url_name == "home" else 14
     with django_assert_num_queries(queries):
         small = client.get(reverse(url_name), params)
     grow_plan(plan, 2970, YEAR)
     with django_assert_num_queries(queries):
         large = client.get(reverse(url_name), params)
-    assert len(small.context["facts"]) == 30
-    assert len(large.context["facts"]) == 3000
+    if url_name == "home":
+        assert (small.context["summaries"][0].measures, large.context["summaries"][0].measures) == (30, 3000)
+        assert len(large.context["attention"]) == 50  # the first 50 of the measures needing attention
+    else:
+        assert len(small.context["facts"]) == 30
+        assert (len(large.context["facts"]), large.context["page"].paginator.count) == (100, 3000)

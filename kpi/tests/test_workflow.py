@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from conftest import grid_data
 from initiatives.models import Measure
-from kpi.facts import measure_facts
+from kpi.achievement import grade_scale
+from kpi.facts import classified
 from kpi.models import MeasureYear
 from kpi.rollup import summarise
 
@@ -158,7 +159,7 @@ def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):
 
 def rollup(plan, today):
     """What the PDCA page shows: the facts of the year summed per plan, policy and initiative."""
-    return summarise(plan, measure_facts(plan, [YEAR], Measure.objects.filter(plan=plan), today))
+    return summarise(plan, classified(Measure.objects.filter(plan=plan), YEAR, grade_scale(plan), today))
 
 
 def test_rollup_counts_stages_and_overdue(plan):
@@ -193,9 +194,10 @@ def test_pdca_page_shows_the_rollup_in_fixed_queries(client, dx_user, plan, meas
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
     client.force_login(dx_user)
     url = reverse("kpi:pdca", args=[plan.code, YEAR])
-    # session, user, the user's groups (role check), plan; the facts: grade thresholds, delayed bars, the
-    # measures with the year's target, cost and record joined; submitted records (bulk approval), departments
-    with django_assert_num_queries(9):
+    # session, user, the user's groups (role check), plan, grade thresholds, the roll-up counted per
+    # initiative, departments; the submitted records (bulk approval): their count, the page, and its facts
+    # (delayed bars, the joined rows)
+    with django_assert_num_queries(11):
         html = client.get(url).content.decode()
     assert "選んだ施策を一括承認" in html and measure.name in html
 
