@@ -176,16 +176,21 @@ def bulk_approve(request, plan_code, year):
     return redirect("kpi:pdca", plan_code=plan.code, year=year)
 
 
+GRID_ROWS = 100  # measures per page of the department grid
+
+
 def department_grid(request, plan_code, year, department_code):
-    """Every measure of one department in one year on one page; saved all or nothing."""
+    """One department's measures of one year, GRID_ROWS to a page; each page saved all or nothing."""
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
     department = get_object_or_404(Department, code=department_code)
-    measures = list(
+    mine = (
         Measure.objects.filter(plan=plan, department=department)
         .select_related("kgi")
-        .order_by("initiative__policy__number", "initiative__number", "ordinal")
+        .order_by(*facts_module.PLAN_ORDER, "pk")
     )
+    page = Paginator(mine, GRID_ROWS).get_page(request.GET.get("page"))
+    measures = list(page.object_list)
     if not measures:
         raise Http404("この課が担当する施策はありません。")
     permissions.require(request.user.has_perm(permissions.ENTER_DEPARTMENT, department))
@@ -209,14 +214,11 @@ def department_grid(request, plan_code, year, department_code):
                 messages.success(
                     request, f"{len(changed)}件を保存しました。" if changed else "変更はありませんでした。"
                 )
-                return redirect("kpi:department_grid", plan_code=plan.code, year=year, department_code=department.code)
+                return redirect(request.get_full_path())  # the same page of the grid
         messages.error(request, "入力に誤りがあります。色の付いた行を確認してください（何も保存していません）。")
     rows = [(m, targets.get(m.pk), form) for m, form in zip(measures, formset.forms, strict=True)]
-    return render(
-        request,
-        "kpi/department_grid.html",
-        {"plan": plan, "year": year, "department": department, "formset": formset, "rows": rows},
-    )
+    context = {"plan": plan, "year": year, "department": department, "formset": formset, "rows": rows, "page": page}
+    return render(request, "kpi/department_grid.html", context)
 
 
 def _plan_filter(request):

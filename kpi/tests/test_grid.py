@@ -80,12 +80,32 @@ def test_grid_queries_do_not_grow_with_the_plan(client, dx_user, plan, departmen
     client.force_login(dx_user)
     Measure.objects.filter(plan=plan).update(department=department)
     # session, user; the user's roles (the DX推進部門 may enter every row); plan, department; the
-    # department's measures with their KGI; their records of the year; their targets of the year
-    with django_assert_num_queries(8):
+    # department's measures: their count and the page's, with their KGI; their records of the year; their
+    # targets of the year
+    with django_assert_num_queries(9):
         small = client.get(grid_url(plan, department))
     grow_plan(plan, 2970, YEAR)
     Measure.objects.filter(plan=plan).update(department=department)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         large = client.get(grid_url(plan, department))
     assert len(small.context["rows"]) == 30
-    assert len(large.context["rows"]) == 3000
+    assert (len(large.context["rows"]), large.context["page"].paginator.count) == (100, 3000)
+
+
+def test_a_page_of_the_grid_saves_its_own_rows(client, staff_user, plan, department):
+    """With more measures than a page holds, each page shows and saves its own rows, then comes back to itself."""
+    grow_plan(plan, 120, YEAR)
+    Measure.objects.filter(plan=plan).update(department=department)
+    MeasureYear.objects.filter(measure__plan=plan).delete()
+    client.force_login(staff_user)
+    first = client.get(grid_url(plan, department)).context
+    second = client.get(grid_url(plan, department), {"page": 2}).context
+    on_first = [m for m, _, _ in first["rows"]]
+    on_second = [m for m, _, _ in second["rows"]]
+    assert len(on_first) + len(on_second) == Measure.objects.filter(plan=plan).count() == 150
+    assert not {m.pk for m in on_first} & {m.pk for m in on_second}
+    rows = [(m, {"seen_version": "0", "kpi_actual": "3"}) for m in on_second]
+    response = client.post(f"{grid_url(plan, department)}?page=2", grid_data(rows))
+    assert response.status_code == 302 and response["Location"].endswith("?page=2")
+    saved = set(MeasureYear.objects.filter(fiscal_year=YEAR, kpi_actual=3).values_list("measure_id", flat=True))
+    assert saved == {m.pk for m in on_second}
