@@ -14,10 +14,10 @@ highest grade whose lower bound the 達成度 reaches.
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from string import Formatter
 
-from django.db.models import BigIntegerField, Case, CharField, F, Q, Value, When
-from django.db.models.functions import Cast, Coalesce, Round
-from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
+from django.db.models import BigIntegerField, CharField, F, Func, Value
+from django.db.models.functions import Cast, Round
 
 from .models import Direction
 
@@ -115,35 +115,67 @@ def _hundredths(column):
     return Cast(Round(F(column) * Value(100)), BigIntegerField())
 
 
-def rate_tenths_sql(direction, target, actual):
-    """achievement_rate × 10 as an SQL expression over columns (names relative to the queryset); NULL
-    where there is no numeric target or no actual."""
-    a, t = _hundredths(actual), _hundredths(target)
-    lower = Q(**{direction: Direction.LOWER})
-    return Case(
-        When(Q(**{f"{target}__isnull": True}) | Q(**{f"{actual}__isnull": True}), then=Value(None)),
-        When(lower & LessThanOrEqual(a, t), then=Value(1000)),
-        When(lower & Exact(t, 0), then=Value(0)),
-        When(lower, then=(Value(2000) * t + a) / (Value(2) * a)),
-        When(Exact(t, 0), then=Value(1000)),
-        default=(Value(2000) * a + t) / (Value(2) * t),
-        output_field=BigIntegerField(),
-    )
+class _Template(Func):
+    """An SQL expression written as one template over a few operands (``{name}`` holes, each compiled
+    once) and literal values (passed as parameters): a long CASE costs one compile, not one per node."""
+
+    names = ()
+
+    def __init__(self, template, *expressions, output_field, **literals):
+        super().__init__(*expressions, output_field=output_field)
+        self.sql_template, self.literals = template, literals
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts = dict(zip(self.names, map(compiler.compile, self.get_source_expressions()), strict=True))
+        parts.update((name, ("%s", [value])) for name, value in self.literals.items())
+        sql, params = [], []
+        for text, name, _spec, _conversion in Formatter().parse(self.sql_template):
+            sql.append(text)
+            if name is not None:
+                part, part_params = parts[name]
+                sql.append(f"({part})")
+                params.extend(part_params)
+        return "".join(sql), params
 
 
-def grade_sql(scale, direction, target_value, target_text, actual, judged_grade):
-    """assess(...).grade as an SQL expression ("" where assess gives none): the same states in the same
-    order, then grade_for over the scale in tenths."""
-    rate = rate_tenths_sql(direction, target_value, actual)
-    no_value = Q(**{f"{target_value}__isnull": True})
-    return Case(
-        When(no_value & (Q(**{f"{target_text}__isnull": True}) | Q(**{target_text: ""})), then=Value("")),
-        When(no_value, then=Coalesce(F(judged_grade), Value(""))),
-        When(Q(**{f"{actual}__isnull": True}), then=Value("")),
-        *(When(GreaterThanOrEqual(rate, int(minimum * 10)), then=Value(grade)) for grade, minimum in scale),
-        default=Value(scale[-1][0]),
-        output_field=CharField(),
+class RateTenths(_Template):
+    """achievement_rate × 10 over columns (names relative to the queryset); NULL where there is no numeric
+    target or no actual."""
+
+    names = ("direction", "target", "actual")
+    TEMPLATE = (
+        "CASE WHEN {target} IS NULL OR {actual} IS NULL THEN NULL "
+        "WHEN {direction} = {lower} AND {actual} <= {target} THEN 1000 "
+        "WHEN {direction} = {lower} AND {target} = 0 THEN 0 "
+        "WHEN {direction} = {lower} THEN (2000 * {target} + {actual}) / (2 * {actual}) "
+        "WHEN {target} = 0 THEN 1000 "
+        "ELSE (2000 * {actual} + {target}) / (2 * {target}) END"
     )
+
+    def __init__(self, direction, target, actual):
+        operands = F(direction), _hundredths(target), _hundredths(actual)
+        super().__init__(self.TEMPLATE, *operands, output_field=BigIntegerField(), lower=Direction.LOWER.value)
+
+
+class GradeOf(_Template):
+    """assess(...).grade ("" where assess gives none): the same states in the same order, then grade_for
+    over the scale in tenths."""
+
+    names = ("value", "text", "actual", "judged", "rate")
+
+    def __init__(self, scale, direction, target_value, target_text, actual, judged_grade):
+        thresholds = "".join(
+            f"WHEN {{rate}} >= {int(minimum * 10)} THEN {{grade{i}}} " for i, (_, minimum) in enumerate(scale)
+        )
+        template = (
+            "CASE WHEN {value} IS NULL AND ({text} IS NULL OR {text} = '') THEN '' "
+            "WHEN {value} IS NULL THEN COALESCE({judged}, '') "
+            f"WHEN {{actual}} IS NULL THEN '' {thresholds}ELSE {{lowest}} END"
+        )
+        operands = F(target_value), F(target_text), F(actual), F(judged_grade)
+        grades = {f"grade{i}": grade for i, (grade, _) in enumerate(scale)}
+        rate = RateTenths(direction, target_value, actual)
+        super().__init__(template, *operands, rate, output_field=CharField(), lowest=scale[-1][0], **grades)
 
 
 def average_of_tenths(total, count):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from initiatives.fiscal import fiscal_year_of
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
 
-from .achievement import assess, grade_scale, grade_sql, rate_tenths_sql
+from .achievement import GradeOf, RateTenths, assess, grade_scale
 from .attention import ATTENTION, attention_sql, is_overdue, reasons
 from .models import (
     BarStatus,
@@ -155,8 +155,8 @@ def classified(measures, year, scale, today=None):
     and kpi.attention, in their SQL form (kpi/tests/test_sql_grades.py checks that both agree)."""
     today = today or timezone.localdate()
     rows = _joined(measures, year).alias(
-        grade=grade_sql(scale, "kgi__direction", "t__value", "t__text", "y__kpi_actual", "y__judged_grade"),
-        rate10=rate_tenths_sql("kgi__direction", "t__value", "y__kpi_actual"),
+        grade=GradeOf(scale, "kgi__direction", "t__value", "t__text", "y__kpi_actual", "y__judged_grade"),
+        rate10=RateTenths("kgi__direction", "t__value", "y__kpi_actual"),
         stage=pdca_stage_sql("y__"),
         status=Coalesce(F("y__status"), Value(MeasureYear.Status.DRAFT)),
         entered=Case(When(actuals_entered("y__"), then=Value(True)), default=Value(False), output_field=BooleanField()),

@@ -135,7 +135,7 @@ def pdca(request, plan_code, year):
     context = {
         "plan": plan,
         "year": year,
-        "rows": summarise(plan, facts_module.classified(measures, year, scale)),
+        "rows": summarise(plan, year, facts_module.classified(measures, year, scale)),
         "can_approve": can_approve,
         "departments": [
             d
@@ -262,6 +262,17 @@ def _classified(context):
     return facts_module.filter_classified(rows, **context["filter"].computed_filters())
 
 
+def _first_needing_attention(rows, summaries):
+    """The rows needing attention, narrowed to the first initiatives (in plan order) that hold the first
+    ATTENTION_SHOWN of them, as the roll-up counted: the database need not classify the whole plan again."""
+    initiatives, found = [], 0
+    for row in summaries:
+        if row.level == "initiative" and row.needing_attention and found < ATTENTION_SHOWN:
+            initiatives.append(row.key["initiative"])
+            found += row.needing_attention
+    return rows.filter(facts_module.needing_attention(), initiative__in=initiatives)
+
+
 def _facts_of(context, rows, limit):
     """The facts (kpi.facts.measure_facts, the one evaluation) of the first ``limit`` classified rows, in plan
     order."""
@@ -283,10 +294,10 @@ def dashboard_context(request):
     if context is None:
         return {"plans": []}
     rows = _classified(context)
-    summaries = summarise(context["plan"], rows)
+    summaries = summarise(context["plan"], context["year"], rows)
     context.update(
         summaries=_link_cells(summaries, request),
-        attention=_facts_of(context, rows.filter(facts_module.needing_attention()), ATTENTION_SHOWN),
+        attention=_facts_of(context, _first_needing_attention(rows, summaries), ATTENTION_SHOWN),
         attention_count=summaries[0].needing_attention,
         grades=GRADES,
         stages=STAGES,

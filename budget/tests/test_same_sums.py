@@ -29,7 +29,7 @@ def test_policy_sums_agree_everywhere(entered):
     hearing_rows = list(hearing.rows)
     checked = 0
     for year_index, year in enumerate(table.years):
-        summaries = summarise(plan, classified(Measure.objects.filter(plan=plan), year, grade_scale(plan)))
+        summaries = summarise(plan, year, classified(Measure.objects.filter(plan=plan), year, grade_scale(plan)))
         dashboard = {row.label.split(" ")[0]: row for row in summaries if row.level == "policy"}
         planned_col = columns.index(f"{fiscal_year_label(year)}LCC計画（千円）")
         actual_col = columns.index(f"{fiscal_year_label(year)}決算額（千円）")

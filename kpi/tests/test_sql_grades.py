@@ -133,7 +133,7 @@ def test_the_roll_up_and_the_filters_count_what_the_evaluation_says(shaped_plan)
     scale = grade_scale(plan)
     measures = Measure.objects.filter(plan=plan)
     facts = measure_facts(plan, [YEAR], measures, scale=scale)
-    total = summarise(plan, classified(measures, YEAR, scale))[0]
+    total = summarise(plan, YEAR, classified(measures, YEAR, scale))[0]
     assert total.measures == len(facts)
     assert total.grades == Counter(f.assessment.grade or "none" for f in facts) | Counter(
         dict.fromkeys(total.grades, 0)

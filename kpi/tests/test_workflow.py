@@ -159,7 +159,7 @@ def test_grid_saves_all_rows_or_none(client, staff_user, plan, department):
 
 def rollup(plan, today):
     """What the PDCA page shows: the facts of the year summed per plan, policy and initiative."""
-    return summarise(plan, classified(Measure.objects.filter(plan=plan), YEAR, grade_scale(plan), today))
+    return summarise(plan, YEAR, classified(Measure.objects.filter(plan=plan), YEAR, grade_scale(plan), today), today)
 
 
 def test_rollup_counts_stages_and_overdue(plan):
