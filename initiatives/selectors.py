@@ -1,36 +1,57 @@
 """Reads for the plan pages: each returns plain data, so templates make no queries."""
 
+from collections import defaultdict
+
 from django.db.models import Count, Prefetch, Q
 
 from .models import Initiative, Measure, NationalPriority, Plan, Policy
 
+TREE_MEASURES = 20  # measures listed per 取組 and per 重点取組事項 on the plan page; the rest via the measure list
+
 
 def plan_tree(plan):
-    """Policies → initiatives → measures (with KGI and their national 重点取組事項), in four queries."""
+    """Policies → initiatives → their first TREE_MEASURES measures (with KGI, department and national
+    重点取組事項), each initiative with its measure count and the national 重点取組事項 its measures serve:
+    five queries, and as many rows at any plan size."""
     measures = (
         Measure.objects.select_related("kgi", "department")
         .prefetch_related(Prefetch("national_priorities", queryset=NationalPriority.objects.order_by("number")))
-        .order_by("ordinal")
+        .order_by("ordinal", "pk")
     )
-    initiatives = Initiative.objects.prefetch_related(Prefetch("measures", queryset=measures)).order_by("number")
-    return list(
+    initiatives = (
+        Initiative.objects.annotate(measure_count=Count("measures"))
+        .prefetch_related(Prefetch("measures", queryset=measures[:TREE_MEASURES], to_attr="shown_measures"))
+        .order_by("number")
+    )
+    tree = list(
         Policy.objects.filter(plan=plan)
         .prefetch_related(Prefetch("initiatives", queryset=initiatives))
         .order_by("number")
     )
+    # An 取組 serves what its measures serve (Initiative.national_priorities), all of them, not only those shown.
+    tags = Measure.national_priorities.through.objects.filter(measure__plan=plan)
+    served = defaultdict(set)
+    for initiative_id, priority_id in tags.values_list("measure__initiative_id", "nationalpriority_id").distinct():
+        served[initiative_id].add(priority_id)
+    for policy in tree:
+        for initiative in policy.initiatives.all():
+            initiative.served_priority_ids = served[initiative.pk]
+    return tree
 
 
 def national_priorities(plan, tree):
-    """The national 重点取組事項 the plan cites, each with the measures of the tree that serve it: one query."""
-    priorities = list(NationalPriority.objects.filter(plan=plan).order_by("number"))
-    for priority in priorities:
-        priority.served_by = [
-            measure
-            for policy in tree
-            for initiative in policy.initiatives.all()
-            for measure in initiative.measures.all()
-            if priority in measure.national_priorities.all()
-        ]
+    """The national 重点取組事項 the plan cites, each with its measure count, its first TREE_MEASURES measures
+    (served_by), and on the tree's initiatives, those their measures serve (served_priorities): two queries."""
+    shown = Measure.objects.order_by("initiative__policy__number", "initiative__number", "ordinal", "pk")
+    priorities = list(
+        NationalPriority.objects.filter(plan=plan)
+        .annotate(measure_count=Count("measures"))
+        .prefetch_related(Prefetch("measures", queryset=shown[:TREE_MEASURES], to_attr="served_by"))
+        .order_by("number")
+    )
+    for policy in tree:
+        for initiative in policy.initiatives.all():
+            initiative.served_priorities = [p for p in priorities if p.pk in initiative.served_priority_ids]
     return priorities
 
 

@@ -24,9 +24,10 @@ def pages(plan, measure):
         (
             "plan tree",
             reverse("initiatives:plan_detail", args=[plan.code]),
-            6,
-            "plan, policies, initiatives, measures (with KGI and department), their national 重点取組事項, the "
-            "plan's national 重点取組事項",
+            8,
+            "plan, policies, initiatives (with their measure counts), the first measures of each (with KGI and "
+            "department), their national 重点取組事項, the 重点取組事項 each initiative's measures serve; the plan's "
+            "national 重点取組事項 (with their measure counts) and the first measures of each",
         ),
         (
             "measure page",

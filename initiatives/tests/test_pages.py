@@ -133,8 +133,9 @@ def test_plan_tree_shows_policies_initiatives_and_future_ones(client, viewer, pl
     client.force_login(viewer)
     url = reverse("initiatives:plan_detail", args=[plan.code])
     # session, user, the user's groups (role check), plan, policies, initiatives, measures (with KGI and
-    # department), their national 重点取組事項, the plan's national 重点取組事項
-    with django_assert_num_queries(9):
+    # department), their national 重点取組事項, the 重点取組事項 each initiative serves, the plan's national
+    # 重点取組事項 and their measures (tests/test_page_queries.py pins the same at 3,000 measures)
+    with django_assert_num_queries(11):
         html = client.get(url).content.decode()
     assert "基本方針Ⅰ" in html and "基本方針Ⅱ" in html
     assert html.count('class="initiative future"') == 5
@@ -276,3 +277,23 @@ def test_logout_is_a_post(client, viewer):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("initiatives:plan_list")).status_code == 302
+
+
+def test_a_large_initiative_lists_its_first_measures_and_links_to_all(client, viewer, plan):
+    """At 3,000 measures the plan page stays a page: each 取組 lists its first TREE_MEASURES measures and links
+    to the measure list of all of them; its national 重点取組事項 still counts every measure."""
+    from conftest import grow_plan
+    from initiatives.selectors import TREE_MEASURES
+
+    grow_plan(plan, 2970)
+    client.force_login(viewer)
+    html = client.get(reverse("initiatives:plan_detail", args=[plan.code])).content.decode()
+    initiative = plan.policies.get(number=2).initiatives.get(number=1)
+    total = initiative.measures.count()
+    assert total > 2970
+    listed = re.findall(r'<li><a href="[^"]+/measures/X-\d+/">', html)
+    assert len(listed) == TREE_MEASURES - (total - 2970)  # its own measures come first (ordinal)
+    link = f"/measures/?plan={plan.code}&amp;initiative={initiative.pk}"
+    assert link in html and f"この取組の施策をすべて表示（{total}件）" in html
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.context["page"].paginator.count == total
