@@ -6,8 +6,10 @@ the hearing report and the stage tables read, in a fixed number of queries.
 """
 
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, F, FilteredRelation, Q, Value
+from django.db.models import Count, F, FilteredRelation, Q, Sum
 from django.db.models.functions import Coalesce
 
 from kpi.models import KpiTarget, MeasureYear
@@ -124,34 +126,53 @@ def chain_of(measures, years):
     return lambda measure_id, year: found.get((measure_id, year)) or ChainYear(measure_id, year)
 
 
-def flag_conditions():
-    """ChainYear.flags as conditions on flag_counts' joined rows (c: LCC, r: request, a: 査定, t: KPI
-    target, y: record); budget/tests/test_money_chain.py checks both agree."""
-    settled = Q(y__actual_cost__isnull=False)
-    return {
-        OVER_CEILING: Q(r__amount__isnull=False, r__amount__gt=Coalesce(F("c__amount"), Value(0))),
-        SETTLED_OVER_ASSESSED: settled & Q(a__amount__isnull=False, y__actual_cost__gt=F("a__amount")),
-        MONEY_WITHOUT_PROGRESS: (Q(y__actual_cost__gt=0) | Q(y__actual_cost__lt=0))
-        & (Q(t__value__isnull=False) | Q(t__text__gt=""))
-        & Q(y__kpi_actual__isnull=True)
-        & ~Q(y__kpi_actual_text__gt=""),
+def with_chain(measures, year):
+    """The measures (a queryset) with the year's chain as SQL columns, as chain_years reads it: chain_ceiling,
+    chain_<stage>, chain_settled (one LEFT JOIN each: at most one row per measure-year), so that a whole
+    plan's measures are filtered by flag, counted and added up in the database (the money chain page)."""
+    joins = {
+        "chain_cost": FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
+        "chain_target": FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
+        "chain_record": FilteredRelation("years", condition=Q(years__fiscal_year=year)),
     }
+    for stage in STAGES:
+        condition = Q(budget_figures__fiscal_year=year, budget_figures__stage=stage.value)
+        joins[f"chain_figure_{stage.value}"] = FilteredRelation("budget_figures", condition=condition)
+    return measures.alias(**joins).annotate(
+        chain_ceiling=F("chain_cost__amount"),
+        **{f"chain_{stage.value}": F(f"chain_figure_{stage.value}__amount") for stage in STAGES},
+        chain_settled=F("chain_record__actual_cost"),
+    )
+
+
+# ChainYear.flags in SQL, over with_chain's columns (a NULL compares false, as None does there); a test holds
+# the two readings equal.
+KPI_EXPECTED = Q(chain_target__value__isnull=False) | Q(chain_target__text__gt="")
+KPI_NOT_RECORDED = Q(chain_record__kpi_actual__isnull=True) & (
+    Q(chain_record__kpi_actual_text__isnull=True) | Q(chain_record__kpi_actual_text="")
+)
+FLAG_CONDITIONS = {
+    OVER_CEILING.code: Q(chain_request__gt=Coalesce(F("chain_ceiling"), 0)),
+    SETTLED_OVER_ASSESSED.code: Q(chain_settled__gt=F("chain_assessed")),
+    MONEY_WITHOUT_PROGRESS.code: (Q(chain_settled__gt=0) | Q(chain_settled__lt=0)) & KPI_EXPECTED & KPI_NOT_RECORDED,
+}
+ANY_FLAG = reduce(or_, FLAG_CONDITIONS.values())
+
+
+def chain_totals(measures):
+    """Over measures from with_chain (a whole filter), in one query: how many they are, the chain's totals
+    in CHAIN_LABELS order ("－" counts as 0) and {flag code: how many measures have it}."""
+    amounts = ["chain_ceiling", *(f"chain_{stage.value}" for stage in STAGES), "chain_settled"]
+    found = measures.aggregate(
+        count=Count("pk"),
+        **{f"total_{i}": Sum(name) for i, name in enumerate(amounts)},
+        **{f"flag_{code}": Count("pk", filter=condition) for code, condition in FLAG_CONDITIONS.items()},
+    )
+    totals = [found[f"total_{i}"] or 0 for i in range(len(amounts))]
+    return found["count"], totals, {code: found[f"flag_{code}"] for code in FLAG_CONDITIONS}
 
 
 def flag_counts(measures, year):
     """[(flag, how many of these measures carry it in the year)], counted in the database: one query."""
-
-    def figure(stage):
-        condition = Q(budget_figures__fiscal_year=year, budget_figures__stage=stage)
-        return FilteredRelation("budget_figures", condition=condition)
-
-    rows = measures.annotate(
-        c=FilteredRelation("planned_costs", condition=Q(planned_costs__fiscal_year=year)),
-        r=figure(Stage.REQUEST),
-        a=figure(Stage.ASSESSED),
-        t=FilteredRelation("kpi_targets", condition=Q(kpi_targets__fiscal_year=year)),
-        y=FilteredRelation("years", condition=Q(years__fiscal_year=year)),
-    )
-    conditions = flag_conditions()
-    counts = rows.aggregate(**{flag.code: Count("pk", filter=conditions[flag]) for flag in FLAGS})
-    return [(flag, counts[flag.code]) for flag in FLAGS]
+    _count, _totals, flags = chain_totals(with_chain(measures, year))
+    return [(flag, flags[flag.code]) for flag in FLAGS]

@@ -3,6 +3,8 @@ actuals (initiatives.revisions reads the revisions; kpi.workflow.revise_plan_row
 
 from decimal import Decimal
 
+from django.db.models import Sum
+
 from initiatives.fiscal import counted, fiscal_year_label
 from initiatives.models import Measure, RevisionChange
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
@@ -50,19 +52,22 @@ def snapshot_target_text(snapshot, shape):
     return kpi_text(value, snapshot.get("text") or "", note=snapshot.get("note") or "", **shape)
 
 
-def revised_report(plan, only_revised=False):
-    """当初計画・見直し後・実績 per measure and year (long format: prints in ten columns)."""
-    measures = list(
-        Measure.objects.filter(plan=plan)
-        .select_related("kgi")
-        .order_by("initiative__policy__number", "initiative__number", "ordinal")
-    )
-    targets = {(t.measure_id, t.fiscal_year): t for t in KpiTarget.objects.filter(measure__plan=plan)}
-    costs = {(c.measure_id, c.fiscal_year): c for c in PlannedCost.objects.filter(measure__plan=plan)}
-    records = {(r.measure_id, r.fiscal_year): r for r in MeasureYear.objects.filter(measure__plan=plan)}
-    first_targets = first_changes(plan, RevisionChange.Kind.KPI_TARGET)
-    first_costs = first_changes(plan, RevisionChange.Kind.PLANNED_COST)
-    revised = revisions_by_row(plan)
+def revised_totals(plan):
+    """The 計 of revised_report (every measure of the plan), by SQL, never from the rows: {(column group,
+    header): total}. The LCC as adopted is the revised one plus what revisions changed
+    (original_cost_deltas, the rule 図表2-4-1 reads). Three to five queries, whatever the plan's size."""
+    mine = {"measure__plan": plan, "fiscal_year__in": plan.fiscal_years}
+    revised = counted(PlannedCost.objects.filter(**mine).aggregate(total=Sum("amount"))["total"])
+    spent = counted(MeasureYear.objects.filter(**mine).aggregate(total=Sum("actual_cost"))["total"])
+    deltas = original_cost_deltas(plan)
+    adopted = revised + sum(delta for (_, year), delta in deltas.items() if year in plan.fiscal_years)
+    return {("", "LCC（当初、千円）"): adopted, ("", "LCC（見直し後、千円）"): revised, ("", "決算額（千円）"): spent}
+
+
+def revised_report(plan, only_revised=False, measures=None):
+    """当初計画・見直し後・実績 per measure and year (long format: prints in ten columns); ``measures``:
+    the rows of only these (a page of the plan's measures). The data is read when the rows are."""
+    scope = Measure.objects.filter(plan=plan) if measures is None else measures
     columns = [
         Column("施策コード", width=9),
         Column("個別施策", width=30),
@@ -78,7 +83,17 @@ def revised_report(plan, only_revised=False):
     ]
 
     def rows():
-        for m in measures:
+        shown = list(
+            scope.select_related("kgi").order_by("initiative__policy__number", "initiative__number", "ordinal")
+        )
+        mine = {"measure__plan": plan} if measures is None else {"measure__in": measures.values("pk")}
+        targets = {(t.measure_id, t.fiscal_year): t for t in KpiTarget.objects.filter(**mine)}
+        costs = {(c.measure_id, c.fiscal_year): c for c in PlannedCost.objects.filter(**mine)}
+        records = {(r.measure_id, r.fiscal_year): r for r in MeasureYear.objects.filter(**mine)}
+        first_targets = first_changes(plan, RevisionChange.Kind.KPI_TARGET, measures)
+        first_costs = first_changes(plan, RevisionChange.Kind.PLANNED_COST, measures)
+        revised = revisions_by_row(plan, measures)
+        for m in shown:
             shape = kgi_shape(getattr(m, "kgi", None))
             for year in plan.fiscal_years:
                 key = (m.pk, year)

@@ -9,12 +9,13 @@ from initiatives.fiscal import counted, fiscal_year_label
 from initiatives.models import Measure, Plan
 from kpi import workflow
 
-from .chain import CHAIN_LABELS, FLAGS, STAGE_PERMISSIONS, STAGES, chain_of
-from .final import final_report
+from .chain import ANY_FLAG, CHAIN_LABELS, FLAGS, STAGE_PERMISSIONS, STAGES, chain_of, chain_totals, with_chain
+from .final import final_report, final_totals
 from .forms import BudgetFigureForm, ChainFilterForm, ReportFilterForm
 from .models import BudgetFigure
-from .reports import budget_table_report, execution_report, hearing_report
-from .revised import revised_report
+from .paging import PLAN_ORDER, page_number, page_of
+from .reports import budget_table_report, execution_report, hearing_measures, hearing_report, hearing_totals
+from .revised import revised_report, revised_totals
 from .selectors import plan_budget_table, stage_budget_tables
 from .xlsx import column_groups, shown, to_csv, to_xlsx
 
@@ -76,15 +77,55 @@ def report(request, plan_code, kind):
         return attachment(to_xlsx(built), XLSX, f"{built.filename}.xlsx")
     if output == "csv":
         return attachment(to_csv(built), CSV, f"{built.filename}.csv")
-    rows = list(built.rows)
+    return report_page(request, plan, kind, title, built, form)
+
+
+# The reports with a row per measure, shown a page of measures at a time: kind → (the filter's measures, its
+# report for some of them, its totals over them all by SQL). The others have a row per 基本方針 (and year): one page.
+MEASURE_REPORTS = {
+    "hearing": (
+        lambda plan, data: hearing_measures(plan, data.get("department")),
+        lambda plan, data, measures: hearing_report(
+            plan, year=data.get("year"), department=data.get("department"), measures=measures
+        ),
+        lambda plan, data, measures: hearing_totals(plan, data.get("year"), measures),
+    ),
+    "final": (
+        lambda plan, data: Measure.objects.filter(plan=plan),
+        lambda plan, data, measures: final_report(plan, measures=measures),
+        lambda plan, data, measures: final_totals(plan, measures),
+    ),
+    "revised": (
+        lambda plan, data: Measure.objects.filter(plan=plan),
+        lambda plan, data, measures: revised_report(plan, measures=measures),
+        lambda plan, data, measures: revised_totals(plan),
+    ),
+}
+
+
+def report_page(request, plan, kind, title, built, form):
+    """A report as a page. A report with a row per measure shows one page of measures (?page=N, the
+    filter kept); its 計 stays that of the whole filter, computed by SQL (the .xlsx's, whatever the page)."""
     columns = built.columns
-    totals = [sum(counted(r[i]) for r in rows) if column.summed else None for i, column in enumerate(columns)]
+    page = None
+    if kind in MEASURE_REPORTS:
+        measures_of, report_of, totals_of = MEASURE_REPORTS[kind]
+        data = form.cleaned_data if form else {}
+        measures = measures_of(plan, data)
+        page = page_of(request, measures.order_by(*PLAN_ORDER).values_list("pk", flat=True))
+        rows = list(report_of(plan, data, Measure.objects.filter(pk__in=list(page))).rows)
+        by_column = totals_of(plan, data, measures)
+        totals = [by_column[column.group, column.header] if column.summed else None for column in columns]
+    else:
+        rows = list(built.rows)
+        totals = [sum(counted(r[i]) for r in rows) if column.summed else None for i, column in enumerate(columns)]
     context = {
         "plan": plan,
         "kind": kind,
         "title": title,
         "report": built,
         "rows": rows,
+        "page_obj": page,
         # page text per cell, formatted once here (budget.xlsx.shown) rather than per cell in the template
         "cells": [[shown(column, value) for column, value in zip(columns, row, strict=True)] for row in rows],
         "totals": [
@@ -106,41 +147,44 @@ def _plan_year(plan_code, year):
 
 
 def money_chain(request, plan_code, year):
-    """予算の流れ: per measure of the year, LCC → 実施計画額 → 予算要求額 → 査定額 → 決算額, with flags.
+    """予算の流れ: per measure of the year, LCC → 実施計画額 → 予算要求額 → 査定額 → 決算額, with flags; a page
+    of measures at a time (?page=N), the totals and flag counts over the whole filter (budget.chain.chain_totals).
 
-    Queries: the plan, the departments of the filter, the measures, and chain.chain_years' three.
+    Queries: the plan, the departments of the filter, the filter's count, totals and flag counts (one
+    aggregate), the page's measure ids, the measures, and chain.chain_years' four for them.
     """
     plan = _plan_year(plan_code, year)
     form = ChainFilterForm(request.GET, plan=plan)
     form.is_valid()
-    measures = (
-        Measure.objects.filter(plan=plan)
-        .select_related("department", "initiative__policy")
-        .order_by("initiative__policy__number", "initiative__number", "ordinal")
-    )
+    measures = Measure.objects.filter(plan=plan)
     department = form.cleaned_data.get("department")
     if department:
         measures = measures.filter(department=department)
-    chain = chain_of(measures, [year])
+    chained = with_chain(measures, year)
+    if form.cleaned_data.get("flagged"):
+        chained = chained.filter(ANY_FLAG)
+        measures = measures.filter(pk__in=chained.values("pk"))
+    count, totals, flag_counts = chain_totals(chained)
+    # the page's ids first: a far page sorts the filter's narrow rows, not whole measures
+    page = page_of(request, measures.order_by(*PLAN_ORDER).values_list("pk", flat=True), count=count)
+    shown = Measure.objects.filter(pk__in=list(page))
+    chain = chain_of(shown, [year])
     user = request.user
     rows = []
-    for measure in measures:
+    for measure in shown.select_related("department", "initiative__policy").order_by(*PLAN_ORDER):
         measure.plan = plan  # its page's URL: no query per row
-        year_chain = chain(measure.pk, year)
-        if form.cleaned_data.get("flagged") and not year_chain.flags:
-            continue
         editable = [stage for stage in STAGES if user.has_perm(STAGE_PERMISSIONS[stage], measure)]
-        rows.append((measure, year_chain, editable))
-    totals = [sum(counted(chain.amounts[i]) for _, chain, _ in rows) for i in range(len(CHAIN_LABELS))]
+        rows.append((measure, chain(measure.pk, year), editable))
     context = {
         "plan": plan,
         "year": year,
         "form": form,
         "rows": rows,
+        "page_obj": page,
         "labels": CHAIN_LABELS,
         "stages": STAGES,
         "totals": totals,
-        "flag_counts_pairs": [(flag, sum(flag in chain.flags for _, chain, _ in rows)) for flag in FLAGS],
+        "flag_counts_pairs": [(flag, flag_counts[flag.code]) for flag in FLAGS],
     }
     return render(request, "budget/money_chain.html", context)
 
@@ -151,7 +195,9 @@ def figure_edit(request, plan_code, code, year, stage):
     if stage not in BudgetFigure.Stage.values:
         raise Http404("その段階はありません。")
     stage = BudgetFigure.Stage(stage)
-    measure = get_object_or_404(Measure.objects.select_related("department", "kgi"), plan=plan, code=code)
+    measure = get_object_or_404(
+        Measure.objects.select_related("department", "kgi", "initiative__policy"), plan=plan, code=code
+    )
     measure.plan = plan
     permissions.require(request.user.has_perm(STAGE_PERMISSIONS[stage], measure))
     figure = BudgetFigure.objects.filter(measure=measure, fiscal_year=year, stage=stage).first()
@@ -166,7 +212,8 @@ def figure_edit(request, plan_code, code, year, stage):
             form.add_error(None, str(error))
         else:
             messages.success(request, f"{measure.name}の{fiscal_year_label(year)}{stage.label}を保存しました。")
-            return redirect(f"{reverse('budget:chain', args=[plan.code, year])}#m-{measure.code}")
+            page = page_number(measure, Measure.objects.filter(plan=plan))  # the chain page that shows it
+            return redirect(f"{reverse('budget:chain', args=[plan.code, year])}?page={page}#m-{measure.code}")
     context = {
         "plan": plan,
         "measure": measure,

@@ -17,6 +17,7 @@ from kpi.models import KpiTarget
 
 from .forms import MeasureRevisionForm, PlanRevisionForm
 from .models import PlannedCost
+from .paging import PLAN_ORDER, page_of
 from .revised import COST_FIELDS, TARGET_FIELDS
 
 
@@ -38,8 +39,9 @@ def revisions(request, plan_code):
             messages.success(request, f"{revision}を登録しました。施策を選んで目標・経費を見直してください。")
             return redirect("budget:revisions", plan_code=plan.code)
     listed = PlanRevision.objects.filter(plan=plan).annotate(change_count=Count("changes")).order_by("-number")
-    measures = Measure.objects.filter(plan=plan).order_by("initiative__policy__number", "initiative__number", "ordinal")
-    context = {"plan": plan, "revisions": listed, "form": form, "can_revise": can_revise, "measures": measures}
+    context = {"plan": plan, "revisions": listed, "form": form, "can_revise": can_revise}
+    if can_revise:  # the measures to revise, a page at a time (?page=N)
+        context["page_obj"] = page_of(request, Measure.objects.filter(plan=plan).order_by(*PLAN_ORDER))
     return render(request, "budget/revisions.html", context)
 
 

@@ -151,7 +151,7 @@ def pdca(request, plan_code, year):
             plan, [year], measures.filter(pk__in=[r.measure_id for r in records]), scale=scale
         )
         by_measure = {f.measure_id: f for f in facts}
-        context.update(submitted=[(by_measure[r.measure_id], r) for r in records], page=page)
+        context.update(submitted=[(by_measure[r.measure_id], r) for r in records], page_obj=page)
     return render(request, "kpi/pdca.html", context)
 
 
@@ -217,7 +217,7 @@ def department_grid(request, plan_code, year, department_code):
                 return redirect(request.get_full_path())  # the same page of the grid
         messages.error(request, "入力に誤りがあります。色の付いた行を確認してください（何も保存していません）。")
     rows = [(m, targets.get(m.pk), form) for m, form in zip(measures, formset.forms, strict=True)]
-    context = {"plan": plan, "year": year, "department": department, "formset": formset, "rows": rows, "page": page}
+    context = {"plan": plan, "year": year, "department": department, "formset": formset, "rows": rows, "page_obj": page}
     return render(request, "kpi/department_grid.html", context)
 
 
@@ -316,5 +316,5 @@ def measure_list(request):
     page = page.get_page(request.GET.get("page"))
     measures = Measure.objects.filter(pk__in=list(page.object_list))
     facts = facts_module.measure_facts(context["plan"], [context["year"]], measures, scale=context["scale"])
-    context.update(facts=facts, page=page)
+    context.update(facts=facts, page_obj=page)
     return render(request, "kpi/measure_list.html", context)

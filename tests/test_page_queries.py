@@ -74,9 +74,10 @@ def pages(plan, measure):
         (
             "money chain",
             reverse("budget:chain", args=[plan.code, YEAR]),
-            7,
-            "plan, departments of the filter, measures (with department, initiative, policy), the chain's "
-            "planned costs, budget figures and records",
+            9,
+            "plan, departments of the filter, the filter's count, chain totals and flag counts (one aggregate), "
+            "the page's measure ids, those measures (with department, initiative, policy), the chain's planned "
+            "costs, KPI targets, budget figures and records for them",
         ),
         (
             "budget figure form",
@@ -122,8 +123,8 @@ def pages(plan, measure):
         (
             "revisions",
             reverse("budget:revisions", args=[plan.code]),
-            3,
-            "plan, revisions with their change counts, measures",
+            4,
+            "plan, revisions with their change counts, the pager's count of measures, the page's measures",
         ),
         (
             "revision form",

@@ -133,13 +133,16 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
     [
         # session, user, groups, plan; facts: grade thresholds, delayed bars, one joined query per plan year (4);
         # the money chain: planned costs, KPI targets, budget figures, records; the filter's departments (drawn on the
-        # page only)
-        ("hearing", {}, 15),
+        # page only). The page reads those for its page of measures, after the pager's count and the page's
+        # measures, and adds the whole filter's totals: planned costs, budget figures and records per year (+5)
+        ("hearing", {}, 20),
         ("hearing", {"format": "xlsx"}, 14),
         ("hearing", {"format": "csv"}, 14),
         # session, user, groups, plan; measures (with KGI), KPI targets, planned costs, records, the revisions'
-        # first KPI target and LCC changes, the revised rows
-        ("revised", {}, 11),
+        # first KPI target and LCC changes, the revised rows. The page: those for its page of measures, after the
+        # pager's count and the page's measures; the plan's totals: planned costs, records, the first LCC
+        # changes (no more when no revision changed an LCC: budget.revised.original_cost_deltas) (+5)
+        ("revised", {}, 16),
         ("revised", {"format": "xlsx"}, 11),
         ("revised", {"format": "csv"}, 11),
         # session, user, groups, plan, policies, planned costs (as revised: the plan in force), general fund,
@@ -149,8 +152,9 @@ def test_execution_report_puts_actuals_beside_the_plan(client, viewer, plan, act
         ("execution", {"format": "xlsx"}, 9),
         ("execution", {"format": "csv"}, 9),
         # session, user, groups, plan; measures (with KGI, department, initiative, policy), records, planned
-        # costs, noted KPI targets, final evaluations, grade thresholds
-        ("final", {}, 10),
+        # costs, noted KPI targets, final evaluations, grade thresholds. The page: those for its page of
+        # measures, after the pager's count and the page's measures; the totals of planned costs and records (+4)
+        ("final", {}, 14),
         ("final", {"format": "xlsx"}, 10),
         ("final", {"format": "csv"}, 10),
         # session, user, groups, plan, policies, planned costs, the revisions' first LCC changes, general fund;

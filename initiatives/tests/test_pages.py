@@ -296,4 +296,4 @@ def test_a_large_initiative_lists_its_first_measures_and_links_to_all(client, vi
     link = f"/measures/?plan={plan.code}&amp;initiative={initiative.pk}"
     assert link in html and f"この取組の施策をすべて表示（{total}件）" in html
     response = client.get(link.replace("&amp;", "&"))
-    assert response.context["page"].paginator.count == total
+    assert response.context["page_obj"].paginator.count == total

@@ -196,4 +196,4 @@ def test_query_count_does_not_grow_with_measures(client, viewer, plan, entered, 
         assert len(large.context["attention"]) == 50  # the first 50 of the measures needing attention
     else:
         assert len(small.context["facts"]) == 30
-        assert (len(large.context["facts"]), large.context["page"].paginator.count) == (100, 3000)
+        assert (len(large.context["facts"]), large.context["page_obj"].paginator.count) == (100, 3000)

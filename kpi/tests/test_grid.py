@@ -89,7 +89,7 @@ def test_grid_queries_do_not_grow_with_the_plan(client, dx_user, plan, departmen
     with django_assert_num_queries(9):
         large = client.get(grid_url(plan, department))
     assert len(small.context["rows"]) == 30
-    assert (len(large.context["rows"]), large.context["page"].paginator.count) == (100, 3000)
+    assert (len(large.context["rows"]), large.context["page_obj"].paginator.count) == (100, 3000)
 
 
 def test_a_page_of_the_grid_saves_its_own_rows(client, staff_user, plan, department):
