@@ -458,3 +458,28 @@ class BarStatus(models.Model):
 
     def __str__(self):
         return f"{self.bar} {self.get_state_display()}"
+
+
+class PendingUpload(models.Model):
+    """An actuals upload checked by the preview and waiting for its confirm (kpi.views_transfer).
+
+    In the database rather than on one server's disk, so that the confirm may reach any instance
+    behind the same address. Only the session that previewed it holds the token; a row older than a
+    session (SESSION_COOKIE_AGE) is removed by the next preview.
+    """
+
+    token = models.CharField(_("トークン"), max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("利用者"))
+    plan = models.ForeignKey("initiatives.Plan", models.CASCADE, related_name="+", verbose_name=_("計画"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    filename = models.CharField(_("ファイル名"), max_length=255)
+    digest = models.CharField(_("SHA-256"), max_length=64)
+    payload = models.TextField(_("確認済みの変更（JSON）"))
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("確認中の取込")
+        verbose_name_plural = _("確認中の取込")
+
+    def __str__(self):
+        return f"{self.filename}（{fiscal_year_label(self.fiscal_year)}）"

@@ -2,22 +2,22 @@
 
 Each view: fetch the plan-year and ask the permission predicates → kpi.transfer reads, checks or
 writes (through kpi.workflow) → render or redirect. Between the preview and the confirm the checked
-changes wait on the server (a file named by a random token that only this session holds, with its
-SHA-256), never in the browser: the confirm writes them if every row is still at the version it was
+changes wait in the database (kpi.PendingUpload, named by a random token that only this session
+holds, with its SHA-256), never in the browser nor on one server's disk, so that any instance behind
+the same address may take the confirm: it writes them if every row is still at the version it was
 checked against.
 """
 
 import hashlib
 import secrets
-import tempfile
-import time
-from pathlib import Path
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -27,6 +27,7 @@ from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Department, Plan
 
 from . import transfer
+from .models import PendingUpload
 
 SESSION_KEY = "kpi_actuals_upload"
 SHOWN = 500  # changes and issues listed on the preview page (all are counted)
@@ -163,40 +164,28 @@ def _attachment(content, content_type, filename):
 # --- The upload between preview and confirm ----------------------------------------------------------
 
 
-def _upload_dir():
-    directory = Path(getattr(settings, "ACTUALS_UPLOAD_DIR", Path(tempfile.gettempdir()) / "ohnojo-actuals"))
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return directory
-
-
-def _path(token):
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
-        return None
-    return _upload_dir() / f"{token}.upload"
-
-
 def _discard(request):
     kept = request.session.pop(SESSION_KEY, None)
-    path = _path(kept.get("token")) if kept else None
-    if path is not None:
-        path.unlink(missing_ok=True)
+    if kept:
+        PendingUpload.objects.filter(token=kept["token"]).delete()
 
 
 def _keep(request, plan, year, content, name):
     """Keep the checked changes for the confirm; the session holds their token and digest."""
-    stale = time.time() - settings.SESSION_COOKIE_AGE
-    for old in _upload_dir().glob("*.upload"):  # left by previews never confirmed
-        if old.stat().st_mtime < stale:
-            old.unlink(missing_ok=True)
+    stale = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    PendingUpload.objects.filter(created_at__lt=stale).delete()  # previews never confirmed
     token = secrets.token_urlsafe(24)
-    _path(token).write_bytes(content)
-    request.session[SESSION_KEY] = {
-        "token": token,
-        "plan": plan.code,
-        "year": year,
-        "name": name,
-        "sha256": hashlib.sha256(content).hexdigest(),
-    }
+    digest = hashlib.sha256(content).hexdigest()
+    PendingUpload.objects.create(
+        token=token,
+        user=request.user,
+        plan=plan,
+        fiscal_year=year,
+        filename=name,
+        digest=digest,
+        payload=content.decode(),
+    )
+    request.session[SESSION_KEY] = {"token": token, "plan": plan.code, "year": year, "name": name, "sha256": digest}
     return token
 
 
@@ -209,9 +198,13 @@ def _take(request, plan, year, token):
         or (kept["plan"], kept["year"]) != (plan.code, year)
     ):
         return None
-    path = _path(kept["token"])
-    content = path.read_bytes() if path is not None and path.exists() else None
+    pending = PendingUpload.objects.filter(
+        token=kept["token"], user=request.user, plan=plan, fiscal_year=year, digest=kept["sha256"]
+    ).first()
     _discard(request)
-    if content is None or hashlib.sha256(content).hexdigest() != kept["sha256"]:
+    if pending is None:
+        return None
+    content = pending.payload.encode()
+    if hashlib.sha256(content).hexdigest() != kept["sha256"]:
         return None
     return content, kept["name"]

@@ -98,12 +98,32 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "ohnojo_dx.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-    )
+# SQLite for one machine: several gunicorn threads or workers write through the same file. WAL lets
+# readers go on while one writes; BEGIN IMMEDIATE takes the write lock when a transaction starts, so a
+# second writer waits (up to "timeout" seconds) instead of failing with "database is locked" when its
+# read lock cannot be upgraded; synchronous=NORMAL is safe under WAL (a power cut may lose the last
+# commits, never corrupt the file).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
+
+
+def database_settings(url=None):
+    """DATABASES["default"] from ``url`` or DATABASE_URL (SQLite in the project folder if unset)."""
+    database = dj_database_url.parse(
+        url or os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # A pooled connection that the server dropped (restart, failover) is replaced, not used.
+        conn_health_checks=True,
+    )
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+    return database
+
+
+DATABASES = {"default": database_settings()}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

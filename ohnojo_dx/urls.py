@@ -5,7 +5,9 @@ from django.urls import include, path
 from initiatives import views as initiative_views
 from initiatives.middleware import role_not_required
 
-from . import views, views_plan_import
+from . import errors, views, views_plan_import
+
+handler500 = errors.server_error  # 503 while the database is unreachable (ohnojo_dx/errors.py)
 
 urlpatterns = [
     path("", views.dashboard, name="home"),

@@ -10,30 +10,27 @@ import io
 import time
 import tracemalloc
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import grow_plan
 from initiatives.models import Measure
 from kpi import transfer, workflow
-from kpi.models import MeasureYear
+from kpi.models import MeasureYear, PendingUpload
 
 pytestmark = pytest.mark.django_db
 
 YEAR = 2025
 HEADER_ROW = 1
-
-
-@pytest.fixture(autouse=True)
-def uploads(settings, tmp_path):
-    """Where a previewed file waits for its confirm."""
-    settings.ACTUALS_UPLOAD_DIR = tmp_path / "uploads"
-    return settings.ACTUALS_UPLOAD_DIR
 
 
 @pytest.fixture
@@ -189,9 +186,7 @@ def test_a_workbook_uploaded_unchanged_writes_nothing(
     assert snapshot(plan) == before
 
 
-def test_preview_writes_nothing_and_confirm_writes_every_row(
-    client, plan, department, measures, records, staff_user, uploads
-):
+def test_preview_writes_nothing_and_confirm_writes_every_row(client, plan, department, measures, records, staff_user):
     client.force_login(staff_user)
     content = download(client, plan, department)
     filled = fill(
@@ -224,10 +219,10 @@ def test_preview_writes_nothing_and_confirm_writes_every_row(
     html = response.content.decode()
     assert "取り込む（3件を保存）" in html and "72.5" in html
     assert snapshot(plan) == before  # the dry run wrote nothing
-    assert len(list(uploads.iterdir())) == 1  # the file waits on the server, not in the page
+    assert PendingUpload.objects.count() == 1  # the changes wait in the database, not in the page
 
     response = confirm(client, plan, response)
-    assert list(uploads.iterdir()) == []
+    assert not PendingUpload.objects.exists()
     assert response.status_code == 302
     assert "3件を取り込みました" in client.get(response["Location"]).content.decode()
     saved = {r.measure.code: r for r in MeasureYear.objects.filter(measure__in=measures, fiscal_year=YEAR)}
@@ -363,6 +358,20 @@ def test_confirm_needs_this_sessions_token(client, plan, department, measures, s
     client.force_login(staff_user)  # a new session does not hold the token
     client.post(page_url(plan, "actuals_confirm"), {"token": token})
     assert snapshot(plan) == before
+
+
+def test_a_preview_left_longer_than_a_session_is_removed_by_the_next(client, plan, department, measures, staff_user):
+    client.force_login(staff_user)
+    content = download(client, plan, department)
+    upload(client, plan, fill(content, {"I-3-1": {"決算額（千円）": 10}}))
+    abandoned = PendingUpload.objects.get()
+    session_age = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    PendingUpload.objects.filter(pk=abandoned.pk).update(created_at=timezone.now() - session_age - timedelta(minutes=1))
+    other = Client()
+    other.force_login(staff_user)
+    upload(other, plan, fill(content, {"I-3-1": {"決算額（千円）": 20}}))
+    assert not PendingUpload.objects.filter(pk=abandoned.pk).exists()
+    assert PendingUpload.objects.count() == 1  # the new one waits
 
 
 # --- Each refusal, with its row, column and Japanese message ------------------------------------------

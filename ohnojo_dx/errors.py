@@ -1,0 +1,28 @@
+"""The page answered for an uncaught error: 503 while the database is unreachable, otherwise 500.
+
+Django calls ``handler500`` inside the ``except`` block of the failed request, so ``sys.exc_info()``
+holds the error. Neither page touches the database: rendered without the request, so no context
+processor asks for the user or the messages, both of which would need the database that just failed.
+"""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
+from django.template import loader
+
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(error):
+    """A lost or refused connection (or a database too busy to answer), not a fault of the request."""
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def server_error(request):
+    error = sys.exc_info()[1]
+    if database_unavailable(error):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())
