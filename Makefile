@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 # Run apt as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup chromium lint bench clean
+.PHONY: run test setup chromium lint bench load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,9 @@ clean:
 # actuals; writes docs/benchmark.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/import_speed.py && exit $$status
+
+# Load test (not part of `make test`): gunicorn under 32 signed-in clients for 60 s (LOAD_SECONDS), on a
+# throwaway PostgreSQL (30 and 3,000 measures, and with the server restarted mid-run) and on SQLite;
+# verifies every acknowledged save in the database; writes its section of docs/benchmark.md.
+load: $(STAMP)
+	$(BIN)/python bench/load.py

@@ -7,7 +7,7 @@ all-departments workbook, fill in every row with openpyxl (not timed), upload it
 row changes) and confirm it (every row written through kpi.workflow.save_many, history "取込").
 Times are wall-clock server time of one run each; peak memory is measured with tracemalloc in a
 second, separate round (tracemalloc slows Python down, so it is never on while timing). Writes its
-section at the end of docs/benchmark.md (replacing an earlier one) and prints the figures.
+section "import" of docs/benchmark.md (portal_setup.write_section) and prints the figures.
 """
 
 import io
@@ -20,7 +20,7 @@ import sys
 import time
 import tracemalloc
 
-from portal_setup import ROOT, start_django  # noqa: E402 (bench/ is the script's folder)
+from portal_setup import start_django, write_section  # noqa: E402 (bench/ is the script's folder)
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "20000"))
 YEAR = 2025
@@ -232,15 +232,7 @@ def write_report(results, checks):
         "（1行ずつ save() すると1行3文、Django の bulk_update は1行約1msの CASE 式を作るため使いません）。",
         "",
     ]
-    path = ROOT / "docs" / "benchmark.md"
-    path.parent.mkdir(exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION in text:  # replace this script's earlier section, keep everything else
-        before, _, after = text.partition(SECTION)
-        rest = after.split("\n## ", 1)
-        text = before + ("## " + rest[1] if len(rest) > 1 else "")
-    text = text.rstrip("\n") + "\n\n" if text.strip() else ""
-    path.write_text(text + "\n".join(lines), encoding="utf-8")
+    write_section("import", "\n".join(lines))
 
 
 if __name__ == "__main__":

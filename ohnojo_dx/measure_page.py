@@ -5,7 +5,8 @@ top layer; each function returns plain data so the template makes no queries."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Case, F, IntegerField, Max, Prefetch, Q, Sum, When, Window
+from django.db.models.functions import Lag
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -154,105 +155,117 @@ def _shown(model, name, value):
 
 
 def _changes(history_rows, model, fields, title):
-    """Pairwise diffs of one model's historical rows (ordered by object, then time)."""
-    previous = {}
-    out = []
+    """Each row's diff against its object's previous row (``previous_<field>`` from _newest); returns the
+    changes and the history's count of shown rows."""
+    out, total = [], 0
     for h in history_rows:
-        before = previous.get(h.id)
-        diffs = [
-            (
-                str(model._meta.get_field(f).verbose_name),
-                _shown(model, f, getattr(before, f)) if before else "－",
-                _shown(model, f, getattr(h, f)),
-            )
-            for f in fields
-            if before is None
-            and getattr(h, f) not in (None, "")
-            or before is not None
-            and getattr(before, f) != getattr(h, f)
-        ]
-        previous[h.id] = h
+        total = h.shown_total or 0
+        first = h.previous_history_id is None
+        diffs = []
+        for f in fields:
+            before, after = getattr(h, f"previous_{f}"), getattr(h, f)
+            if (first and after not in (None, "")) or (not first and before != after):
+                diffs.append(
+                    (
+                        str(model._meta.get_field(f).verbose_name),
+                        "－" if first else _shown(model, f, before),
+                        _shown(model, f, after),
+                    )
+                )
         if diffs or h.history_type == "-":
             who = h.history_user.get_full_name() or h.history_user.username if h.history_user else "（システム）"
             out.append(Change(h.history_date, who, title(h), h.history_change_reason or "", diffs))
-    return out
+    return out, total
 
 
 # what people enter, plus the workflow's own changes
 ENTRY_HISTORY_FIELDS = [*MeasureYear.ENTRY_FIELDS, "status", "return_comment"]
 
 
+class History(list):
+    """The newest changes, newest first; ``older``: how many older records of changes are not shown."""
+
+    older = 0
+
+
 def measure_history(measure, limit=100):
-    """Every change to the measure's targets, costs, KGI, actuals and evaluations: who, when, old → new."""
+    """The newest ``limit`` changes to the measure's targets, costs, KGI, actuals and evaluations: who, when,
+    old → new. One query per history model, each reading at most ``limit`` rows (newest first, each with
+    its object's previous values from the database), however long the history grows."""
 
     def year_title(kind):
         return lambda h: f"{fiscal_year_label(h.fiscal_year)} {kind}"
 
+    def rows(model):
+        return model.history.filter(measure_id=measure.pk)
+
     bars = {b.pk: b.label for b in measure.schedule_bars.all()}
     records = {r.pk: r.fiscal_year for r in measure.years.all()}
-    changes = []
-    changes += _changes(
-        MeasureYear.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
-        MeasureYear,
-        ENTRY_HISTORY_FIELDS,
-        year_title("実績・評価"),
-    )
-    changes += _changes(
-        KpiTarget.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
-        KpiTarget,
-        ["value", "text", "note"],
-        year_title("KPI目標"),
-    )
-    changes += _changes(
-        PlannedCost.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
-        PlannedCost,
-        ["amount"],
-        year_title("年度経費（LCC）"),
-    )
     stages = dict(BudgetFigure.Stage.choices)
-    changes += _changes(
-        BudgetFigure.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
-        BudgetFigure,
-        ["amount", *FUNDING_FIELDS, "note"],
-        lambda h: f"{fiscal_year_label(h.fiscal_year)} {stages.get(h.stage, '')}",
-    )
-    changes += _changes(
-        HearingDecision.history.filter(measure_id=measure.pk)
-        .select_related("history_user")
-        .order_by("id", "history_id"),
-        HearingDecision,
-        ["evaluation", "decision", "decision_text"],
-        year_title("予算ヒアリングの確認・評価"),
-    )
-    changes += _changes(
-        FinalEvaluation.history.filter(measure_id=measure.pk)
-        .select_related("history_user")
-        .order_by("id", "history_id"),
-        FinalEvaluation,
-        ["carry_over", "comment"],
-        lambda h: "計画期間の総括",
-    )
-    changes += _changes(
-        Kgi.history.filter(measure_id=measure.pk).select_related("history_user").order_by("id", "history_id"),
-        Kgi,
-        ["text", "target", "target_text", "unit", "direction", "is_cumulative"],
-        lambda h: "数値目標（KGI）",
-    )
-    changes += _changes(
-        BarStatus.history.filter(measure_year_id__in=list(records))
-        .select_related("history_user")
-        .order_by("id", "history_id"),
-        BarStatus,
-        ["state"],
-        lambda h: (
-            f"{fiscal_year_label(records[h.measure_year_id]) if h.measure_year_id in records else ''} "
-            f"{bars.get(h.bar_id, '')} の進捗"
+    sources = [
+        (rows(MeasureYear), MeasureYear, ENTRY_HISTORY_FIELDS, year_title("実績・評価")),
+        (rows(KpiTarget), KpiTarget, ["value", "text", "note"], year_title("KPI目標")),
+        (rows(PlannedCost), PlannedCost, ["amount"], year_title("年度経費（LCC）")),
+        (
+            rows(BudgetFigure),
+            BudgetFigure,
+            ["amount", *FUNDING_FIELDS, "note"],
+            lambda h: f"{fiscal_year_label(h.fiscal_year)} {stages.get(h.stage, '')}",
         ),
-    )
-    # The plan's own loading is not news to anyone: skip rows written without a user and without a reason.
-    changes = [c for c in changes if c.who != "（システム）" or c.reason]
+        (
+            rows(HearingDecision),
+            HearingDecision,
+            ["evaluation", "decision", "decision_text"],
+            year_title("予算ヒアリングの確認・評価"),
+        ),
+        (rows(FinalEvaluation), FinalEvaluation, ["carry_over", "comment"], lambda h: "計画期間の総括"),
+        (
+            rows(Kgi),
+            Kgi,
+            ["text", "target", "target_text", "unit", "direction", "is_cumulative"],
+            lambda h: "数値目標（KGI）",
+        ),
+        (
+            BarStatus.history.filter(measure_year_id__in=list(records)),
+            BarStatus,
+            ["state"],
+            lambda h: (
+                f"{fiscal_year_label(records[h.measure_year_id]) if h.measure_year_id in records else ''} "
+                f"{bars.get(h.bar_id, '')} の進捗"
+            ),
+        ),
+    ]
+    changes, unread = [], 0
+    for history, model, fields, title in sources:
+        found, total = _changes(_newest(history, fields, limit), model, fields, title)
+        changes += found
+        unread += total - len(found)
     changes.sort(key=lambda c: c.when, reverse=True)
-    return changes[:limit]
+    shown = History(changes[:limit])
+    shown.older = unread + len(changes) - len(shown)
+    return shown
+
+
+# The plan's own loading is not news to anyone: rows written without a user and without a reason are skipped.
+SHOWN_ROWS = Q(history_user__isnull=False) | (Q(history_change_reason__isnull=False) & ~Q(history_change_reason=""))
+
+
+def _newest(history, fields, limit):
+    """The newest ``limit`` shown rows of one history, each with ``previous_<field>`` (its object's row
+    before it, by LAG over all of the object's rows), ``previous_history_id`` (None for the first) and
+    ``shown_total`` (how many shown rows that history has in all)."""
+    window = {"partition_by": [F("id")], "order_by": F("history_id").asc()}
+    previous = {f"previous_{name}": Window(Lag(name), **window) for name in (*fields, "history_id")}
+    counted = Case(When(SHOWN_ROWS, then=1), default=0, output_field=IntegerField())
+    return (
+        history.select_related("history_user")
+        # ``shown`` is the row's own flag, as a window over the row alone: Django applies a filter on a window
+        # outside the windowed query, so LAG still sees every row of the object (a plain WHERE would not)
+        .annotate(**previous, shown=Window(Max(counted), partition_by=[F("history_id")]))
+        .annotate(shown_total=Window(Sum(counted)))
+        .filter(shown=1)
+        .order_by("-history_date", "-history_id")[:limit]
+    )
 
 
 def _number(value):
