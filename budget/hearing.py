@@ -11,17 +11,13 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from initiatives.fiscal import fiscal_year_label
 from kpi.facts import measure_facts, notes_of
-from kpi.models import BarStatus, KpiText, MeasureYear
+from kpi.models import BarStatus, MeasureYear
 
 from .chain import chain_of
 from .models import Hearing, HearingDecision
-from .xlsx import BOLD, BOX, FORMATS, HEADER_FILL, safe_text, write_report
+from .xlsx import BOLD, BOX, FORMATS, HEADER, WRAP, new_workbook, safe_text, write_cell, write_report
 
 IMPROVEMENTS = dict(MeasureYear.Improvement.choices)
 BAR_STATES = dict(BarStatus.State.choices)
@@ -172,75 +168,66 @@ YEAR_HEADERS = (
 
 
 def sheet_name(measure, taken):
-    """An Excel sheet name from the measure's code: at most 31 characters, none of []:*?/\\, unique."""
+    """An Excel sheet name from the measure's code: at most 31 characters, none of []:*?/\\, unique
+    (as Excel compares them: "m-1" and "M-1" are the same sheet)."""
     name = "".join("_" if ch in "[]:*?/\\" else ch for ch in measure.code)[:31] or "施策"
     base, n = name, 2
-    while name in taken:
+    while name.lower() in taken:
         name = f"{base[:27]}_{n}"
         n += 1
-    taken.add(name)
+    taken.add(name.lower())
     return name
 
 
 class _SheetWriter:
-    """Rows down one 事業シート: a label in A and its text across B:K (wrapped, the row made tall enough)."""
+    """Rows down one 事業シート: a label in A and its text across B:K (wrapped, the row made tall enough).
+    Rows are written in order, as XlsxWriter's constant_memory mode needs."""
 
-    def __init__(self, ws):
-        self.ws, self.row = ws, 0
-        self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.last = get_column_letter(SHEET_COLUMNS)
+    def __init__(self, ws, styles):
+        self.ws, self.styles, self.row = ws, styles, -1
+        self.last = SHEET_COLUMNS - 1  # 0-based K
 
     def line(self, label, value="", bold=False):
         text = str(value or "－")
         self.row += 1
-        self.ws.cell(self.row, 1, label).font = BOLD
-        cell = self.ws.cell(self.row, 2, safe_text(text))
-        cell.alignment, cell.font = self.wrap, Font(bold=bold)
-        self.ws.merge_cells(f"B{self.row}:{self.last}{self.row}")
         lines = sum(max(1, -(-len(part) // CHARS_PER_LINE)) for part in text.splitlines() or [""])
-        self.ws.row_dimensions[self.row].height = max(15, 15 * lines)
+        self.ws.set_row(self.row, max(15, 15 * lines))
+        self.ws.write_string(self.row, 0, safe_text(str(label)), self.styles(BOLD))
+        style = self.styles(WRAP, BOLD) if bold else self.styles(WRAP)
+        self.ws.merge_range(self.row, 1, self.row, self.last, safe_text(text), style)
 
     def heading(self, text, size=12, gap=2):
         self.row += gap
-        self.ws.cell(self.row, 1, text).font = Font(bold=True, size=size)
+        self.ws.write_string(self.row, 0, text, self.styles(BOLD, {"font_size": size}))
 
     def table(self, headers, rows, formats):
         self.row += 1
-        for col, text in enumerate(headers, start=1):
-            cell = self.ws.cell(self.row, col, text)
-            cell.font, cell.fill, cell.border, cell.alignment = BOLD, HEADER_FILL, BOX, self.wrap
+        header = self.styles(HEADER, WRAP)
+        for col, text in enumerate(headers):
+            self.ws.write_string(self.row, col, text, header)
         for values in rows:
             self.row += 1
-            for col, value in enumerate(values, start=1):
-                number_format = formats.get(col)
-                if isinstance(value, KpiText) and value.number is not None:
-                    # a KPI value stays a number that reads as the page does ("30%減": 30 with 0"%減")
-                    value, number_format = value.number, value.number_format
-                cell = self.ws.cell(self.row, col, safe_text(value) if isinstance(value, str) else value)
-                cell.border, cell.alignment = BOX, self.wrap
-                if number_format:
-                    cell.number_format = number_format
+            for col, value in enumerate(values):
+                write_cell(self.ws, self.styles, self.row, col, value, formats.get(col + 1), style=(BOX, WRAP))
 
 
 def sheets_to_xlsx(summary, sheets, year):
     """The department's hearing workbook: the summary (budget.reports.hearing_report) and a 事業シート
     per measure, each A4 portrait fitted to one page wide."""
-    wb = Workbook()
-    write_report(wb.active, summary)
-    wb.active.title = summary.sheet[:31]
-    taken = {wb.active.title}
+    content = io.BytesIO()
+    wb, styles = new_workbook(content)
+    title = summary.sheet[:31]
+    write_report(wb.add_worksheet(title), styles, summary)
+    taken = {title.lower()}
     formats = {4: FORMATS["percent"], **{col: FORMATS["amount"] for col in range(6, 11)}}
     for sheet in sheets:
-        ws = wb.create_sheet(sheet_name(sheet.measure, taken))
-        ws.page_setup.orientation = "portrait"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.column_dimensions["A"].width = LABEL_WIDTH
-        for index in range(2, SHEET_COLUMNS + 1):
-            ws.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTH
-        out = _SheetWriter(ws)
+        ws = wb.add_worksheet(sheet_name(sheet.measure, taken))
+        ws.set_portrait()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_column(0, 0, LABEL_WIDTH)
+        ws.set_column(1, SHEET_COLUMNS - 1, COLUMN_WIDTH)
+        out = _SheetWriter(ws, styles)
         out.heading(f"事業シート　{fiscal_year_label(year)} 予算ヒアリング", size=13, gap=1)
         out.line("個別施策", f"{sheet.measure.code}　{sheet.measure.name}", bold=True)
         out.line("基本方針", sheet.policy)
@@ -263,7 +250,6 @@ def sheets_to_xlsx(summary, sheets, year):
         out.heading("予算ヒアリング")
         out.line("確認・評価", sheet.decision.evaluation if sheet.decision else "")
         out.line("決定", sheet.decision_shown)
-        ws.print_area = f"A1:{out.last}{out.row}"
-    content = io.BytesIO()
-    wb.save(content)
+        ws.print_area(0, 0, out.row, out.last)
+    wb.close()
     return content.getvalue()

@@ -1,9 +1,13 @@
 """Planned costs: 年度経費（LCC） per measure and the うち一般財源 figures."""
 
+import uuid
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -336,3 +340,57 @@ class FinalEvaluation(models.Model):
         if self.carry_over in (self.CarryOver.MERGE, self.CarryOver.ABOLISH) and not self.comment.strip():
             message = _("統合・廃止の場合は、その理由を総括に書いてください。")
             raise ValidationError({"comment": ValidationError(message, code="reason_required")})
+
+
+class ExportJob(models.Model):
+    """A report's .xlsx or CSV built in the background (budget.exports), for a plan too large to build in a request.
+
+    The file is kept in the database, so whichever server instance the requester reaches next can serve it.
+    A job runs once: budget.exports.claim moves it from queued to running with one conditional UPDATE.
+    Only the requester and the DX推進部門 see it; run_export_jobs removes jobs older than a day."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待機中")
+        RUNNING = "running", _("作成中")
+        DONE = "done", _("完了")
+        FAILED = "failed", _("失敗")
+
+    class Output(models.TextChoices):
+        XLSX = "xlsx", _("Excel（.xlsx）")
+        CSV = "csv", _("CSV")
+
+    token = models.UUIDField(_("識別子"), default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey("initiatives.Plan", models.CASCADE, related_name="export_jobs", verbose_name=_("計画"))
+    kind = models.CharField(_("帳票"), max_length=20)  # a key of budget.views.REPORTS
+    output = models.CharField(_("形式"), max_length=4, choices=Output.choices)
+    params = models.JSONField(_("条件"), default=dict, blank=True)  # the report's query, e.g. {"year": "2025"}
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="export_jobs", verbose_name=_("依頼者")
+    )
+    status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    content = models.BinaryField(_("ファイル"), null=True, editable=False)
+    filename = models.CharField(_("ファイル名"), max_length=255, blank=True)
+    error = models.TextField(_("エラー"), blank=True)
+    created_at = models.DateTimeField(_("依頼日時"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("帳票の作成")
+        verbose_name_plural = _("帳票の作成")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="export_job_status"
+            ),
+            models.CheckConstraint(condition=Q(output__in=["xlsx", "csv"]), name="export_job_output"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(content__isnull=False), name="export_job_done_has_content"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}.{self.output} ({self.get_status_display()})"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)

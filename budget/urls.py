@@ -8,6 +8,8 @@ urlpatterns = [
     path("plans/<slug:plan_code>/budget.xlsx", views.budget_table_xlsx, name="budget_table_xlsx"),
     path("plans/<slug:plan_code>/reports/", views.reports, name="reports"),
     path("plans/<slug:plan_code>/reports/<slug:kind>/", views.report, name="report"),
+    path("plans/<slug:plan_code>/exports/<uuid:token>/", views.export_job, name="export_job"),
+    path("plans/<slug:plan_code>/exports/<uuid:token>/download/", views.export_download, name="export_download"),
     path("plans/<slug:plan_code>/years/<int:year>/budget-chain/", views.money_chain, name="chain"),
     path("plans/<slug:plan_code>/years/<int:year>/hearings/", views_hearing.hearings, name="hearings"),
     path(

@@ -9,15 +9,16 @@ from initiatives.fiscal import counted, fiscal_year_label
 from initiatives.models import Measure, Plan
 from kpi import workflow
 
+from . import exports
 from .chain import ANY_FLAG, CHAIN_LABELS, FLAGS, STAGE_PERMISSIONS, STAGES, chain_of, chain_totals, with_chain
 from .final import final_report, final_totals
 from .forms import BudgetFigureForm, ChainFilterForm, ReportFilterForm
-from .models import BudgetFigure
+from .models import BudgetFigure, ExportJob
 from .paging import PLAN_ORDER, page_number, page_of
 from .reports import budget_table_report, execution_report, hearing_measures, hearing_report, hearing_totals
 from .revised import revised_report, revised_totals
 from .selectors import plan_budget_table, stage_budget_tables
-from .xlsx import column_groups, shown, to_csv, to_xlsx
+from .xlsx import column_groups, shown, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -71,12 +72,10 @@ def report(request, plan_code, kind):
     if kind not in REPORTS:
         raise Http404("その帳票はありません。")
     title, build = REPORTS[kind]
-    built, form = build(request, plan)
     output = request.GET.get("format")
-    if output == "xlsx":
-        return attachment(to_xlsx(built), XLSX, f"{built.filename}.xlsx")
-    if output == "csv":
-        return attachment(to_csv(built), CSV, f"{built.filename}.csv")
+    if output in ExportJob.Output.values:
+        return _download(request, plan, kind, output)
+    built, form = build(request, plan)
     return report_page(request, plan, kind, title, built, form)
 
 
@@ -137,6 +136,37 @@ def report_page(request, plan, kind, title, built, form):
         "groups": column_groups(columns),
     }
     return render(request, "budget/report.html", context)
+
+
+def _download(request, plan, kind, output):
+    """The report as .xlsx or CSV: built here for a plan of up to settings.EXPORT_INLINE_MAX_MEASURES
+    measures, else by a background job (budget.exports) whose page the user is sent to."""
+    params = exports.report_query(request)
+    if exports.too_large(plan):
+        job = exports.request_job(plan, kind, output, params, request.user, REPORTS)
+        return redirect("budget:export_job", plan.code, job.token)
+    content, filename = exports.build_file(plan, kind, output, params, REPORTS, request.user)
+    return attachment(content, exports.CONTENT_TYPES[output], filename)
+
+
+def export_job(request, plan_code, token):
+    """A background download's page: 作成中 (the page reloads itself) until the file is ready, then its link.
+
+    Queries: the plan, the job (without its file)."""
+    plan = get_object_or_404(Plan, code=plan_code)
+    job = exports.job_of(request.user, plan, token)
+    title = REPORTS[job.kind][0] if job.kind in REPORTS else job.kind
+    context = {"plan": plan, "job": job, "title": title, "refresh_seconds": 3}
+    return render(request, "budget/export_job.html", context)
+
+
+def export_download(request, plan_code, token):
+    """The file of a finished background download. Queries: the plan, the job with its file."""
+    plan = get_object_or_404(Plan, code=plan_code)
+    job = exports.job_of(request.user, plan, token, with_content=True)
+    if job.status != ExportJob.Status.DONE:
+        return redirect("budget:export_job", plan.code, job.token)
+    return attachment(bytes(job.content), exports.CONTENT_TYPES[job.output], job.filename)
 
 
 def _plan_year(plan_code, year):

@@ -7,6 +7,7 @@ The dashboard, the measure list, the reports and the department grid have their 
 import pytest
 from django.urls import reverse
 
+from budget.models import ExportJob
 from conftest import grow_plan
 from initiatives.models import Measure, PlanRevision
 from kpi.models import MeasureYear
@@ -17,7 +18,7 @@ YEAR = 2025
 SIGNED_IN = 3  # session, user, the user's roles
 
 
-def pages(plan, measure):
+def pages(plan, measure, job):
     """(page, URL, queries after signing in, what they are)."""
     return [
         ("plan list", reverse("initiatives:plan_list"), 1, "plans with their counts"),
@@ -127,6 +128,18 @@ def pages(plan, measure):
             "plan, revisions with their change counts, the pager's count of measures, the page's measures",
         ),
         (
+            "export job page",
+            reverse("budget:export_job", args=[plan.code, job.token]),
+            2,
+            "plan, the job (without its file)",
+        ),
+        (
+            "export download",
+            reverse("budget:export_download", args=[plan.code, job.token]),
+            2,
+            "plan, the job with its file",
+        ),
+        (
             "revision form",
             reverse("budget:revise_measure", args=[plan.code, 1, measure.code]),
             5,
@@ -153,6 +166,8 @@ PAGES = [
     "final evaluation form",
     "revisions",
     "revision form",
+    "export job page",
+    "export download",
 ]
 
 
@@ -168,6 +183,7 @@ def test_every_page_is_listed():
     here |= {"budget:chain", "budget:figure_edit", "budget:hearings", "budget:hearing_sheets"}
     here |= {"budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
     here |= {"budget:revisions", "budget:revise_measure"}
+    here |= {"budget:export_job", "budget:export_download"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
     not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages
@@ -180,7 +196,10 @@ def test_page_queries_do_not_grow_with_the_plan(client, dx_user, plan, departmen
     measure.save()
     MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=1, status="submitted")
     PlanRevision.objects.create(plan=plan, number=1, decided_on="2024-11-20", decided_by="会議", reason="理由")
-    name, url, queries, _what = next(p for p in pages(plan, measure) if p[0] == page)
+    job = ExportJob.objects.create(
+        plan=plan, kind="hearing", output="xlsx", requested_by=dx_user, status="done", content=b"PK", filename="a.xlsx"
+    )  # a background download (budget.exports), done
+    name, url, queries, _what = next(p for p in pages(plan, measure, job) if p[0] == page)
     client.force_login(dx_user)
     with django_assert_num_queries(SIGNED_IN + queries):
         assert client.get(url).status_code == 200, name

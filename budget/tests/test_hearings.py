@@ -127,7 +127,8 @@ def test_each_measure_has_its_a4_portrait_sheet_with_the_figures_of_the_data(
     for m in measures:
         ws = book[m.code]
         assert ws.page_setup.orientation == "portrait" and int(ws.page_setup.paperSize) == 9
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        # fitToWidth left out reads as 1, its default in the file format (ECMA-376 CT_PageSetup); XlsxWriter omits it
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.fitToWidth or 1) == 1
         assert int(ws.page_setup.fitToHeight) == 0
         cells = [[c.value for c in row] for row in ws.iter_rows()]
         texts = [str(v) for row in cells for v in row if v is not None]

@@ -2,6 +2,7 @@
 
 import itertools
 import re
+import uuid
 
 import pytest
 from django.contrib import admin
@@ -31,6 +32,9 @@ POST_ONLY = {
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
 ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
 ENTRY |= {"budget:revise_measure"}
+# A background download's page and file answer only who asked for it (and the DX推進部門):
+# budget/tests/test_exports.py covers them.
+OWN = {"budget:export_job", "budget:export_download"}
 
 
 def named_routes(patterns=None, namespace=""):
@@ -56,6 +60,7 @@ def route_urls(plan, names):
         "kind": list(REPORTS),
         "stage": BudgetFigure.Stage.values,
         "number": [1],
+        "token": [uuid.UUID(int=1)],
     }
     urls = []
     for name, params in named_routes():
@@ -72,7 +77,7 @@ ALL_ROUTES = {name for name, _ in named_routes()}
 def urls(plan, department):
     """Every page anyone signed in may read (the department has a measure of the plan)."""
     Measure.objects.filter(plan=plan, code="I-1-1").update(department=department)
-    return route_urls(plan, ALL_ROUTES - PUBLIC - POST_ONLY - ENTRY)
+    return route_urls(plan, ALL_ROUTES - PUBLIC - POST_ONLY - ENTRY - OWN)
 
 
 def test_anonymous_is_redirected_from_every_route(client, plan, department):
