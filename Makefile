@@ -44,7 +44,7 @@ clean:
 # Scale benchmark (not part of `make test`): 5,000 measures × 10 years, then importing 20,000 rows of
 # actuals; writes docs/benchmark.md.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/import_speed.py && exit $$status
+	status=0; for script in run import_speed xlsx_writers; do $(BIN)/python bench/$$script.py || status=1; done; exit $$status
 
 # Load test (not part of `make test`): gunicorn under 32 signed-in clients for 60 s (LOAD_SECONDS), on a
 # throwaway PostgreSQL (30 and 3,000 measures, and with the server restarted mid-run) and on SQLite;

@@ -29,110 +29,16 @@ import time
 import tracemalloc
 
 from portal_setup import start_django, write_section  # noqa: E402 (bench/ is the script's folder)
+from synthetic import MEASURES, YEARS, build  # noqa: E402
 
-MEASURES = int(os.environ.get("BENCH_MEASURES", "5000"))
-YEARS = 10
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))  # dashboard/floor samples, interleaved
 FLOOR_GOAL = 2  # the dashboard within twice the floor
 
 start_django("ohnojo-bench-")
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-
-
-def build():
-    from django.contrib.auth.models import User
-
-    from budget.models import GeneralFundPlan, PlannedCost
-    from initiatives.models import Department, Initiative, Measure, Plan, Policy, ScheduleBar
-    from initiatives.roles import Role, role_group, setup_roles
-    from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear
-
-    call_command("migrate", verbosity=0)
-    setup_roles()
-    start = 2022
-    plan = Plan.objects.create(
-        code="bench",
-        title="合成計画",
-        municipality="ベンチ市",
-        vision="速さ",
-        start_year=start,
-        end_year=start + YEARS - 1,
-    )
-    policies = [
-        Policy.objects.create(plan=plan, number=n, numeral="Ⅰ" if n == 1 else "Ⅱ", title=f"方針{n}") for n in (1, 2)
-    ]
-    initiatives = [
-        Initiative.objects.create(policy=policies[n % 2], number=n + 1, title=f"取組{n + 1}") for n in range(20)
-    ]
-    departments = [Department.objects.create(code=f"d{n}", name=f"課{n}", is_sample=True) for n in range(25)]
-    measures = Measure.objects.bulk_create(
-        Measure(
-            plan=plan,
-            initiative=initiatives[i % 20],
-            code=f"M-{i}",
-            ordinal=i // 20 + 1,
-            name=f"施策{i}",
-            department=departments[i % 25],
-        )
-        for i in range(MEASURES)
-    )
-    Kgi.objects.bulk_create(
-        Kgi(
-            measure=m,
-            text="件数",
-            indicator="件数",
-            target=100,
-            unit="件",
-            direction="lower" if i % 7 == 0 else "higher",
-        )
-        for i, m in enumerate(measures)
-    )
-    years = list(range(start, start + YEARS))
-    bars = ScheduleBar.objects.bulk_create(
-        ScheduleBar(measure=m, label="運用", start_year=start, end_year=start + YEARS - 1) for m in measures
-    )
-    KpiTarget.objects.bulk_create(
-        KpiTarget(measure=m, fiscal_year=y, value=10 + (i % 90)) for i, m in enumerate(measures) for y in years
-    )
-    PlannedCost.objects.bulk_create(
-        PlannedCost(measure=m, fiscal_year=y, amount=1000 + i % 500) for i, m in enumerate(measures) for y in years
-    )
-    GeneralFundPlan.objects.bulk_create(
-        GeneralFundPlan(policy=p, fiscal_year=y, amount=100000) for p in policies for y in years
-    )
-    statuses = ["approved", "submitted", "returned", "draft"]
-    records = MeasureYear.objects.bulk_create(
-        MeasureYear(
-            measure=m,
-            fiscal_year=y,
-            kpi_actual=(i * 7 + y) % 120,
-            actual_cost=900 + i % 400,
-            work_done="実施",
-            evaluation_comment="評価" if i % 3 else "",
-            improvement="continue" if i % 4 else "",
-            # approved (locked) years are approved after their bar statuses are written: a locked year refuses them
-            status=statuses[(i + y) % 4].replace("approved", "submitted"),
-        )
-        for i, m in enumerate(measures)
-        for y in years
-        if (i + y) % 11
-    )
-    BarStatus.objects.bulk_create(
-        BarStatus(measure_year=r, bar=bars[i % len(bars)], state="delayed")
-        for i, r in enumerate(records)
-        if i % 13 == 0 and bars[i % len(bars)].measure_id == r.measure_id
-    )
-    index = {m.pk: i for i, m in enumerate(measures)}
-    approved = [r.pk for r in records if statuses[(index[r.measure_id] + r.fiscal_year) % 4] == "approved"]
-    for start_at in range(0, len(approved), 5000):
-        MeasureYear.objects.filter(pk__in=approved[start_at : start_at + 5000]).update(status="approved")
-    user = User.objects.create_user("bench")
-    user.groups.add(role_group(Role.VIEWER))
-    return plan, user, years[-1]
 
 
 def timed(fn, runs=RUNS):
@@ -389,18 +295,26 @@ def main():
     dashboard, floor, floor_rows, floor_attention, shown_attention = interleaved(client, plan, year, params)
     hearing_page = timed(get(f"/plans/{plan.code}/reports/hearing/", {"year": year}))
     execution_page = timed(get(f"/plans/{plan.code}/reports/execution/", {}))
-    workbook_year = timed(get(f"/plans/{plan.code}/reports/hearing/", {"year": year, "format": "xlsx"}), runs=3)
-    workbook_all = timed(get(f"/plans/{plan.code}/reports/hearing/", {"format": "xlsx"}), runs=1)
+    # A plan this size gets its workbooks from a background job (budget.exports): the job's work is timed
+    # directly (bench/xlsx_writers.py times the request that registers the job, and the wait for the file).
+    from budget.exports import build_file
+    from budget.views import REPORTS
 
-    def peak(query):
+    def workbook(params):
+        return lambda: build_file(plan, "hearing", "xlsx", params, REPORTS)
+
+    workbook_year = timed(workbook({"year": str(year)}), runs=3)
+    workbook_all = timed(workbook({}), runs=3)
+
+    def peak(params):
         tracemalloc.start()
-        get(f"/plans/{plan.code}/reports/hearing/", query)()
+        workbook(params)()
         _, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return top
 
-    peak_year = peak({"year": year, "format": "xlsx"})
-    peak_all = peak({"format": "xlsx"})
+    peak_year = peak({"year": str(year)})
+    peak_all = peak({})
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     ratio = dashboard / floor
@@ -428,6 +342,7 @@ def main():
         "the floor and the dashboard count the same 要確認 measures": floor_attention == shown_attention,
         "hearing workbook, 5,000 measures, one year ≤ 5 s": workbook_year <= 5,
         "hearing workbook peak ≤ 300 MB (one year and all years)": max(peak_year, peak_all) / 2**20 <= 300,
+        "all-years hearing workbook, 5,000 measures, built ≤ 3 s": workbook_all <= 3,
     }
     write_report(results, checks)
     print(json.dumps(results, ensure_ascii=False, indent=2))
@@ -461,8 +376,8 @@ def write_report(results, checks):
         "execution_page_ms": "経費の計画と実績の画面（ms）",
         "hearing_xlsx_one_year_s": "予算ヒアリング資料 .xlsx・1年度・5,000施策（秒、目標 ≤ 5）",
         "hearing_xlsx_one_year_peak_python_mb": "同上のピークメモリ（tracemalloc、MB、目標 ≤ 300）",
-        "hearing_xlsx_all_years_s": "参考：全10年度を1枚に（約35万セル）（秒）",
-        "hearing_xlsx_all_years_peak_python_mb": "参考：同上のピークメモリ（MB）",
+        "hearing_xlsx_all_years_s": "予算ヒアリング資料 .xlsx・全10年度・5,000施策の作成（秒、目標 ≤ 3）",
+        "hearing_xlsx_all_years_peak_python_mb": "同上のピークメモリ（tracemalloc、MB、目標 ≤ 300）",
         "process_max_rss_mb": "プロセスの最大RSS（MB、データ作成を含む）",
     }
     for key, label in labels.items():
@@ -479,8 +394,11 @@ def write_report(results, checks):
         "取組ごとに数え、基本方針と計画に合計し、同じ集計行と要確認の一覧（50件まで）を小さなHTMLにします。"
         "ダッシュボードと床は交互に測り、それぞれの中央値を比べます。"
         "ダッシュボードが別に行う予算の流れの注意（budget.chain）は床に含みません。",
-        "全10年度を1枚にした予算ヒアリング資料は約35万セルになり、openpyxl の書き出し（1セル約30µs）で5秒を超えます。",
-        "ヒアリングで使う1年度分は目標内です。全年度分が必要な場合はCSV出力の方が速く開けます。",
+        "",
+        "帳票のブックは XlsxWriter（constant_memory）で書きます（openpyxl との比較は下の節）。施策が "
+        "EXPORT_INLINE_MAX_MEASURES（既定 1,000）を超える計画では、要求はジョブを登録してすぐ「作成中」の画面を返し、"
+        "ファイルはバックグラウンド（budget.exports）で作ってデータベースに置きます。表の作成時間はそのジョブの仕事"
+        "（行の組み立てと書き出し）を直接測ったものです。要求の応答とファイルができるまでの時間は下の節（bench/xlsx_writers.py）にあります。",
     ]
     write_section("dashboard", "\n".join(lines))
 

@@ -1,8 +1,8 @@
 """Which writer builds the report workbooks faster: openpyxl (write-only) or XlsxWriter (constant_memory).
 
 Run with `.venv/bin/python bench/xlsx_writers.py` (BENCH_MEASURES, default 5,000; BENCH_ROUNDS, default 5).
-It builds the synthetic plan of bench/run.py (5,000 measures × 10 fiscal years, a copy of its build(): that
-script starts Django on import), builds the all-years 予算ヒアリング資料 once (its rows listed), then writes the
+It builds the synthetic plan of bench/synthetic.py (5,000 measures × 10 fiscal years, as bench/run.py),
+builds the all-years 予算ヒアリング資料 once (its rows listed), then writes the
 same report alternately with (a) openpyxl Workbook(write_only=True) + WriteOnlyCell — the portal's writer
 before, kept here as it was — and (b) budget.xlsx.to_xlsx, XlsxWriter with constant_memory, A B A B … and
 takes the median of each. Peak memory of each writer: tracemalloc, and the process's RSS high-water mark
@@ -22,16 +22,14 @@ import threading
 import time
 import tracemalloc
 
-from portal_setup import ROOT, start_django  # noqa: E402 (bench/ is the script's folder)
+from portal_setup import start_django, write_section  # noqa: E402 (bench/ is the script's folder)
+from synthetic import MEASURES, YEARS, build  # noqa: E402
 
-MEASURES = int(os.environ.get("BENCH_MEASURES", "5000"))
-YEARS = 10
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 start_django("ohnojo-bench-xlsx-")
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
@@ -42,99 +40,6 @@ from openpyxl.worksheet.page import PageMargins  # noqa: E402
 from openpyxl.worksheet.pagebreak import Break  # noqa: E402
 
 from budget import xlsx  # noqa: E402
-
-
-def direction(i):
-    return "lower" if i % 7 == 0 else "higher"
-
-
-def build():
-    """The plan of bench/run.py build() (a copy: importing that script would start a second Django)."""
-    from django.contrib.auth.models import User
-
-    from budget.models import GeneralFundPlan, PlannedCost
-    from initiatives.models import Department, Initiative, Measure, Plan, Policy, ScheduleBar
-    from initiatives.roles import Role, role_group, setup_roles
-    from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear
-
-    call_command("migrate", verbosity=0)
-    setup_roles()
-    start = 2022
-    plan = Plan.objects.create(
-        code="bench",
-        title="合成計画",
-        municipality="ベンチ市",
-        vision="速さ",
-        start_year=start,
-        end_year=start + YEARS - 1,
-    )
-    policies = [
-        Policy.objects.create(plan=plan, number=n, numeral="Ⅰ" if n == 1 else "Ⅱ", title=f"方針{n}") for n in (1, 2)
-    ]
-    initiatives = [
-        Initiative.objects.create(policy=policies[n % 2], number=n + 1, title=f"取組{n + 1}") for n in range(20)
-    ]
-    departments = [Department.objects.create(code=f"d{n}", name=f"課{n}", is_sample=True) for n in range(25)]
-    measures = Measure.objects.bulk_create(
-        Measure(
-            plan=plan,
-            initiative=initiatives[i % 20],
-            code=f"M-{i}",
-            ordinal=i // 20 + 1,
-            name=f"施策{i}",
-            department=departments[i % 25],
-        )
-        for i in range(MEASURES)
-    )
-    Kgi.objects.bulk_create(
-        Kgi(
-            measure=m,
-            text="件数",
-            indicator="件数",
-            target=100,
-            unit="件",
-            direction="lower" if i % 7 == 0 else "higher",
-        )
-        for i, m in enumerate(measures)
-    )
-    years = list(range(start, start + YEARS))
-    bars = ScheduleBar.objects.bulk_create(
-        ScheduleBar(measure=m, label="運用", start_year=start, end_year=start + YEARS - 1) for m in measures
-    )
-    KpiTarget.objects.bulk_create(
-        KpiTarget(measure=m, fiscal_year=y, value=10 + (i % 90)) for i, m in enumerate(measures) for y in years
-    )
-    PlannedCost.objects.bulk_create(
-        PlannedCost(measure=m, fiscal_year=y, amount=1000 + i % 500) for i, m in enumerate(measures) for y in years
-    )
-    GeneralFundPlan.objects.bulk_create(
-        GeneralFundPlan(policy=p, fiscal_year=y, amount=100000) for p in policies for y in years
-    )
-    statuses = ["approved", "submitted", "returned", "draft"]
-    records = MeasureYear.objects.bulk_create(
-        MeasureYear(
-            measure=m,
-            fiscal_year=y,
-            kpi_actual=(i * 7 + y) % 120,
-            actual_cost=900 + i % 400,
-            work_done="実施",
-            evaluation_comment="評価" if i % 3 else "",
-            improvement="continue" if i % 4 else "",
-            status=statuses[(i + y) % 4],
-        )
-        for i, m in enumerate(measures)
-        for y in years
-        if (i + y) % 11
-    )
-    BarStatus.objects.bulk_create(
-        BarStatus(measure_year=r, bar=bars[i % len(bars)], state="delayed")
-        for i, r in enumerate(records)
-        if i % 13 == 0 and bars[i % len(bars)].measure_id == r.measure_id
-    )
-    user = User.objects.create_user("bench")
-    user.groups.add(role_group(Role.VIEWER))
-    return plan, user
-
 
 # --- (a) openpyxl write-only: budget/xlsx.py's writer as it was before XlsxWriter, unchanged --------------
 
@@ -279,7 +184,7 @@ def peaks(write, report):
 
 def main():
     t = time.perf_counter()
-    plan, user = build()
+    plan, user, _year = build()
     build_seconds = time.perf_counter() - t
     from budget.reports import hearing_report
 
@@ -323,6 +228,8 @@ def main():
     # as a user of this plan gets it: over EXPORT_INLINE_MAX_MEASURES (default), the request makes a job and
     # answers with its page; a thread builds the file after the commit (budget.exports)
     del settings.EXPORT_INLINE_MAX_MEASURES
+    if MEASURES <= 1000:  # a small trial run: below the default limit, so lower it to still make a job
+        settings.EXPORT_INLINE_MAX_MEASURES = MEASURES - 1
     from budget.models import ExportJob
 
     t = time.perf_counter()
@@ -437,20 +344,6 @@ def markdown(r, checks):
         "",
     ]
     return "\n".join(lines)
-
-
-def write_section(name, markdown_text):
-    """Replace this script's section of docs/benchmark.md (between its markers), or add it at the end."""
-    path = ROOT / "docs" / "benchmark.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
-    block = f"{start}\n{markdown_text.rstrip()}\n{end}"
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        text = before + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

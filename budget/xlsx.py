@@ -239,7 +239,7 @@ def write_report(ws, styles, report):
         excel_row = row + 1
         for col, fmt, wrap in plain:
             value = values[col]
-            if value is None:
+            if value is None or value == "":  # an empty cell, as Excel leaves it (most 注意 cells)
                 continue
             # the common cases inline (a report has ~350,000 cells); write_cell does the rest
             if type(value) is str:
