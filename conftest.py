@@ -1,11 +1,14 @@
 """Shared test fixtures: the real plan, one user per role, and small helpers."""
 
+import contextlib
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 from initiatives.models import Department, Plan
@@ -191,3 +194,29 @@ def page(browser, live_server):
     page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
     yield page
     context.close()
+
+
+# --- A database that cannot be reached (tests/test_faults.py, tests/test_hardening.py) ---------------------
+
+
+def unused_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def database_down(tmp_path):
+    """The default alias pointed at a database that cannot be reached (the real driver's error)."""
+    original = connections["default"]
+    unreachable = {**original.settings_dict}
+    if original.vendor == "sqlite":
+        unreachable["NAME"] = str(tmp_path / "no-such-directory" / "db.sqlite3")
+    else:
+        unreachable.update(HOST="127.0.0.1", PORT=str(unused_port()))
+    connections["default"] = original.__class__(unreachable, alias="default")
+    try:
+        yield
+    finally:
+        connections["default"].close()
+        connections["default"] = original

@@ -20,7 +20,7 @@ import sys
 import time
 import tracemalloc
 
-from portal_setup import start_django, write_section  # noqa: E402 (bench/ is the script's folder)
+from portal_setup import result_tables, start_django, write_section  # noqa: E402 (bench/ is the script's folder)
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "20000"))
 YEAR = 2025
@@ -216,13 +216,7 @@ def write_report(results, checks):
         f"- 実行日: {time.strftime('%Y-%m-%d')}　Python {platform.python_version()}　DB: {results['database']}"
         f"　CPU: {os.cpu_count()} コア　開始時の負荷（1分平均）: {results['load_average']}",
         "",
-        "| 項目 | 値 |",
-        "|---|---|",
-        *(f"| {label} | {results[key]} |" for key, label in labels.items()),
-        "",
-        "| 目標 | 結果 |",
-        "|---|---|",
-        *(f"| {name} | {'達成' if ok else '未達'} |" for name, ok in checks.items()),
+        *result_tables([(label, results[key]) for key, label in labels.items()], checks),
         "",
         "確認画面は、ブックの読み込み（openpyxl の read-only、1セルずつ）と、変更のある行ごとの"
         " MeasureYearForm の検査です（変更のない行はフォームを作らずに飛ばします）。検査した変更はサーバーに保存され、"

@@ -73,3 +73,16 @@ def write_section(name, markdown, path=REPORT):
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def result_tables(rows, checks):
+    """Markdown lines: the figures ((label, value) pairs), a blank line, then each goal and whether it was met."""
+    return [
+        "| 項目 | 値 |",
+        "|---|---|",
+        *(f"| {label} | {value} |" for label, value in rows),
+        "",
+        "| 目標 | 結果 |",
+        "|---|---|",
+        *(f"| {name} | {'達成' if ok else '未達'} |" for name, ok in checks.items()),
+    ]

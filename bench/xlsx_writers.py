@@ -22,7 +22,7 @@ import threading
 import time
 import tracemalloc
 
-from portal_setup import start_django, write_section  # noqa: E402 (bench/ is the script's folder)
+from portal_setup import result_tables, start_django, write_section  # noqa: E402 (bench/ is the script's folder)
 from synthetic import MEASURES, YEARS, build  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
@@ -319,13 +319,7 @@ def markdown(r, checks):
         f"- 実行日: {time.strftime('%Y-%m-%d')}　Python {platform.python_version()}　DB: {r['database']}"
         f"　CPU: {os.cpu_count()} コア　終了時の負荷（1分平均）: {r['load_1min']}",
         "",
-        "| 項目 | 値 |",
-        "|---|---|",
-        *(f"| {label} | {value} |" for label, value in rows),
-        "",
-        "| 目標 | 結果 |",
-        "|---|---|",
-        *(f"| {name} | {'達成' if ok else '未達'} |" for name, ok in checks.items()),
+        *result_tables(rows, checks),
         "",
         f"速かったのは {'XlsxWriter' if faster == 'xlsxwriter' else 'openpyxl'} です。"
         "帳票の書き出し（budget/xlsx.py の to_xlsx、budget/hearing.py の事業シート）は XlsxWriter の "

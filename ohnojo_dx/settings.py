@@ -241,3 +241,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 AXES_VERBOSE = False
+
+# A plan with more measures than this gets its report workbooks (.xlsx, CSV) from a background job
+# (budget.exports) instead of within the request.
+EXPORT_INLINE_MAX_MEASURES = int(os.environ.get("EXPORT_INLINE_MAX_MEASURES", "1000"))

@@ -1,6 +1,5 @@
 """Database faults survived: SQLite writers wait for each other, and an unreachable database answers 503."""
 
-import socket
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ from django.db import InterfaceError, OperationalError, connections, transaction
 from django.test import Client
 from django.urls import include, path, reverse
 
+from conftest import database_down
 from ohnojo_dx import errors
 from ohnojo_dx.settings import database_settings
 
@@ -156,29 +156,6 @@ def test_postgresql_replaces_a_connection_the_server_dropped(db):
 
 
 # --- An unreachable database: 503 with a Japanese page, never a 500 ------------------------------
-
-
-def unused_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def database_down(tmp_path):
-    """The default alias pointed at a database that cannot be reached (the real driver's error)."""
-    original = connections["default"]
-    unreachable = {**original.settings_dict}
-    if original.vendor == "sqlite":
-        unreachable["NAME"] = str(tmp_path / "no-such-directory" / "db.sqlite3")
-    else:
-        unreachable.update(HOST="127.0.0.1", PORT=str(unused_port()))
-    connections["default"] = original.__class__(unreachable, alias="default")
-    try:
-        yield
-    finally:
-        connections["default"].close()
-        connections["default"] = original
 
 
 def assert_japanese_503(response):

@@ -3,7 +3,6 @@
 import base64
 import hashlib
 import re
-import socket
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,12 +11,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
-from django.db import connections
 from django.http import Http404
 from django.test import Client
 from django.urls import include, path, reverse
 
-from conftest import PASSWORD
+from conftest import PASSWORD, database_down
 from initiatives.models import Measure
 
 TEMPLATES_DIR = Path(django_settings.BASE_DIR) / "templates"
@@ -198,28 +196,11 @@ def test_static_files_stay_cacheable_for_a_signed_in_user(viewer, settings):
 # --- /healthz ----------------------------------------------------------------------------------
 
 
-def unused_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_healthz_answers_503_while_the_database_is_unreachable(client, db, tmp_path):
     assert client.get("/healthz").content == b"ok"
 
-    original = connections["default"]
-    unreachable = {**original.settings_dict}
-    if original.vendor == "sqlite":
-        unreachable["NAME"] = str(tmp_path / "no-such-directory" / "db.sqlite3")
-    else:
-        unreachable.update(HOST="127.0.0.1", PORT=str(unused_port()))
-    connections["default"] = original.__class__(unreachable, alias="default")
-    try:
+    with database_down(tmp_path):
         response = client.get("/healthz")
-    finally:
-        connections["default"].close()
-        connections["default"] = original
-
     assert response.status_code == 503
     assert response.content.decode() == "データベースに接続できません"
     assert client.get("/healthz").status_code == 200
