@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import connections
 from playwright.sync_api import sync_playwright
 
-from initiatives.models import Department, Plan
+from initiatives.models import Department, Measure, Plan
 from initiatives.roles import Role, role_group, setup_roles
 from ohnojo_dx.plan_loader import import_plan
 
@@ -59,6 +59,15 @@ def make_user(username, role=None, department=None, is_staff=False):
     if department:
         user.departments.add(department)
     return user
+
+
+@pytest.fixture
+def measure(plan, department):
+    """デジタル・デバイド対策 (unit %), owned by the staff user's department."""
+    measure = Measure.objects.select_related("kgi", "plan").get(plan=plan, name="デジタル・デバイド対策")
+    measure.department = department
+    measure.save()
+    return measure
 
 
 @pytest.fixture

@@ -8,20 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from initiatives.models import Measure
 from kpi.models import MeasureYear
 
 pytestmark = pytest.mark.django_db
 YEAR = 2025
-
-
-@pytest.fixture
-def measure(plan, department):
-    """デジタル・デバイド対策, owned by the staff user's department."""
-    measure = Measure.objects.get(plan=plan, name="デジタル・デバイド対策")
-    measure.department = department
-    measure.save()
-    return measure
 
 
 def change(record, user, value):

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from budget.models import BudgetFigure, FinalEvaluation, Hearing, HearingDecision, PlannedCost
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
-from initiatives.models import Measure, PlanRevision, RevisionChange, ScheduleBar
+from initiatives.models import PlanRevision, RevisionChange, ScheduleBar
 from initiatives.roles import Role
 from kpi.models import BarStatus, KpiTarget, MeasureYear
 from ohnojo_dx.plan_loader import PlanImportError, import_plan
@@ -27,14 +27,6 @@ from ohnojo_dx.plan_loader import PlanImportError, import_plan
 pytestmark = pytest.mark.django_db
 
 LOCKED_YEAR, OPEN_YEAR = 2024, 2025
-
-
-@pytest.fixture
-def measure(plan, department):
-    measure = Measure.objects.select_related("plan").get(plan=plan, name="デジタル・デバイド対策")
-    measure.department = department
-    measure.save()
-    return measure
 
 
 @pytest.fixture
