@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from initiatives.fiscal import counted, fiscal_year_short
-from initiatives.models import Measure
+from initiatives.models import PLAN_ORDER, Measure
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
 from kpi.achievement import grade_scale, kgi_result
 from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
 from kpi.rollup import execution_rate
 
 from .models import FinalEvaluation, PlannedCost
+from .reports import measure_columns
 from .xlsx import Column, Report
 
 
@@ -51,11 +52,7 @@ def final_rows(plan, measures=None):
     queries (seven with the noted KPI targets)."""
     measures = Measure.objects.filter(plan=plan) if measures is None else measures
     scope = measures
-    measures = list(
-        measures.select_related("kgi", "department", "initiative__policy").order_by(
-            "initiative__policy__number", "initiative__number", "ordinal"
-        )
-    )
+    measures = list(measures.select_related("kgi", "department", "initiative__policy").order_by(*PLAN_ORDER))
     years = defaultdict(dict)
     spent = {}
     records = MeasureYear.objects.filter(measure__in=scope, fiscal_year__in=plan.fiscal_years).values_list(
@@ -118,11 +115,7 @@ def final_report(plan, department=None, measures=None):
     """計画期間の総括 as a Report (page, .xlsx, CSV); ``measures``: the rows of only these (a page of the
     report's measures)."""
     columns = [
-        Column("施策コード", width=9),
-        Column("個別施策", width=30),
-        Column("基本方針", width=14),
-        Column("取組", width=24),
-        Column("担当課", width=14),
+        *measure_columns(),
         Column("数値目標（KGI）", width=36),
         Column("期間の実績", width=16),
         Column("達成度（%）", "percent", "KGI", 9),

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from initiatives.fiscal import fiscal_year_label
+from initiatives.models import PLAN_ORDER
 from kpi.facts import measure_facts, notes_of
 from kpi.models import BarStatus, MeasureYear
 
@@ -87,7 +88,7 @@ def business_sheets(plan, year, measures):
     measures = list(
         measures.select_related("department", "initiative__policy", "kgi")
         .prefetch_related("schedule_bars")
-        .order_by("initiative__policy__number", "initiative__number", "ordinal")
+        .order_by(*PLAN_ORDER)
     )
     facts = defaultdict(dict)
     for fact in measure_facts(plan, plan.fiscal_years, scope):

@@ -7,10 +7,6 @@ filter (each page computes them with SQL, never from its rows).
 from django.core.paginator import Paginator
 from django.db.models import Q
 
-from kpi.facts import PLAN_ORDER  # unique within a plan
-
-__all__ = ["PER_PAGE", "PLAN_ORDER", "page_of", "page_number"]
-
 PER_PAGE = 50  # measures per page
 
 
@@ -27,8 +23,9 @@ def page_of(request, items, per_page=PER_PAGE, count=None):
 
 
 def page_number(measure, measures, per_page=PER_PAGE):
-    """The page of ``measures`` (a queryset, in PLAN_ORDER) that shows ``measure`` (with its initiative and
-    policy loaded): one COUNT of the measures before it. Where a form sends the user back to the list."""
+    """The page of ``measures`` (a queryset, in initiatives.models.PLAN_ORDER) that shows ``measure`` (with its
+    initiative and policy loaded): one COUNT of the measures before it. Where a form sends the user back to the
+    list."""
     policy, initiative = measure.initiative.policy.number, measure.initiative.number
     before = (
         Q(initiative__policy__number__lt=policy)

@@ -25,6 +25,17 @@ NOTES_WIDTH = 44
 LCC_NOTES = "注記：計画書の年度経費（LCC）の注記（※）を、施策ごとに年度と本文で示します。"
 
 
+def measure_columns():
+    """The first columns of a report with a row per measure: where the measure stands in the plan."""
+    return [
+        Column("施策コード", width=9),
+        Column("個別施策", width=30),
+        Column("基本方針", width=14),
+        Column("取組", width=24),
+        Column("担当課", width=14),
+    ]
+
+
 def _kpi_cell(shown):
     """A KPI value as kpi.models.kpi_text reads it ("30%減"; the workbook keeps the number with a number format
     that reads the same); "－" is an empty cell, as the other "－" figures of the reports."""
@@ -51,13 +62,7 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
     years = [year] if year else plan.fiscal_years
     focus = year or plan.end_year
     measures = hearing_measures(plan, department) if measures is None else measures
-    columns = [
-        Column("施策コード", width=9),
-        Column("個別施策", width=30),
-        Column("基本方針", width=14),
-        Column("取組", width=24),
-        Column("担当課", width=14),
-    ]
+    columns = measure_columns()
     for y in years:
         label = fiscal_year_label(y)
         columns += [

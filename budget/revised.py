@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from initiatives.fiscal import counted, fiscal_year_label
-from initiatives.models import Measure, RevisionChange
+from initiatives.models import PLAN_ORDER, Measure, RevisionChange
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
 from initiatives.revisions import first_changes, revisions_by_row
 from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
@@ -83,9 +83,7 @@ def revised_report(plan, only_revised=False, measures=None):
     ]
 
     def rows():
-        shown = list(
-            scope.select_related("kgi").order_by("initiative__policy__number", "initiative__number", "ordinal")
-        )
+        shown = list(scope.select_related("kgi").order_by(*PLAN_ORDER))
         mine = {"measure__plan": plan} if measures is None else {"measure__in": measures.values("pk")}
         targets = {(t.measure_id, t.fiscal_year): t for t in KpiTarget.objects.filter(**mine)}
         costs = {(c.measure_id, c.fiscal_year): c for c in PlannedCost.objects.filter(**mine)}

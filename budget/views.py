@@ -6,7 +6,7 @@ from django.utils.http import content_disposition_header
 
 from initiatives import permissions
 from initiatives.fiscal import counted, fiscal_year_label
-from initiatives.models import Measure, Plan
+from initiatives.models import PLAN_ORDER, Measure, Plan
 from kpi import workflow
 
 from . import exports
@@ -14,7 +14,7 @@ from .chain import ANY_FLAG, CHAIN_LABELS, FLAGS, STAGE_PERMISSIONS, STAGES, cha
 from .final import final_report, final_totals
 from .forms import BudgetFigureForm, ChainFilterForm, ReportFilterForm
 from .models import BudgetFigure, ExportJob
-from .paging import PLAN_ORDER, page_number, page_of
+from .paging import page_number, page_of
 from .reports import budget_table_report, execution_report, hearing_measures, hearing_report, hearing_totals
 from .revised import revised_report, revised_totals
 from .selectors import plan_budget_table, stage_budget_tables

@@ -11,13 +11,13 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 
 from initiatives import permissions
-from initiatives.models import Measure, Plan, PlanRevision
+from initiatives.models import PLAN_ORDER, Measure, Plan, PlanRevision
 from kpi import workflow
 from kpi.models import KpiTarget
 
 from .forms import MeasureRevisionForm, PlanRevisionForm
 from .models import PlannedCost
-from .paging import PLAN_ORDER, page_of
+from .paging import page_of
 from .revised import COST_FIELDS, TARGET_FIELDS
 
 

@@ -322,6 +322,10 @@ class NationalPriority(models.Model):
         return circled(self.number)
 
 
+# The plan's own order of measures: by 基本方針, then 取組, then the measure's place in it (unique within a plan).
+PLAN_ORDER = ("initiative__policy__number", "initiative__number", "ordinal")
+
+
 class Measure(models.Model):
     """個別施策.
 
@@ -364,7 +368,7 @@ class Measure(models.Model):
     class Meta:
         verbose_name = _("個別施策")
         verbose_name_plural = _("個別施策")
-        ordering = ["plan", "initiative__policy__number", "initiative__number", "ordinal"]
+        ordering = ["plan", *PLAN_ORDER]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "code"],

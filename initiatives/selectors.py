@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import Initiative, Measure, NationalPriority, Plan, Policy
+from .models import PLAN_ORDER, Initiative, Measure, NationalPriority, Plan, Policy
 
 TREE_MEASURES = 20  # measures listed per 取組 and per 重点取組事項 on the plan page; the rest via the measure list
 
@@ -43,7 +43,7 @@ def plan_tree(plan):
 def national_priorities(plan, tree):
     """The national 重点取組事項 the plan cites, each with its measure count, its first TREE_MEASURES measures
     (served_by), and on the tree's initiatives, those their measures serve (served_priorities): two queries."""
-    shown = Measure.objects.order_by("initiative__policy__number", "initiative__number", "ordinal", "pk")
+    shown = Measure.objects.order_by(*PLAN_ORDER, "pk")
     priorities = list(
         NationalPriority.objects.filter(plan=plan)
         .annotate(measure_count=Count("measures"))

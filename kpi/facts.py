@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.fiscal import fiscal_year_of
+from initiatives.models import PLAN_ORDER
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
 
 from .achievement import GradeOf, RateTenths, assess, grade_scale
@@ -128,9 +129,6 @@ ROW_COLUMNS = {
     "improvement_text": F("y__improvement_text"),
     "status": F("y__status"),
 }
-
-
-PLAN_ORDER = ("initiative__policy__number", "initiative__number", "ordinal")
 
 
 def _joined(measures, year):

@@ -89,7 +89,7 @@ class _Group:
 
 
 # Each measure's classification (kpi.facts.classified), then its initiative and the sums.
-ROW_COLUMNS = {
+CLASS_COLUMNS = {
     "grade": F("grade"),
     "stage": F("stage"),
     "status": F("status"),
@@ -113,7 +113,7 @@ def _grouped(rows):
     each CASE in the SELECT and the GROUP BY, about 3× the time at 5,000 measures (bench/run.py).
     """
     columns = (*INITIATIVE_COLUMNS, *POLICY_COLUMNS, *ORDER_COLUMNS)
-    names = {f"row_{name}": expression for name, expression in ROW_COLUMNS.items()}
+    names = {f"row_{name}": expression for name, expression in CLASS_COLUMNS.items()}
     inner = rows.annotate(**names).values(*columns, *names).order_by()
     sql, params = inner.query.sql_with_params()
     keys = ", ".join(f"c{i}" for i in range(len(columns)))

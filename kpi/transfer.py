@@ -47,7 +47,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from initiatives import permissions
 from initiatives.fields import DASHES, NEGATIVE_MESSAGE, PLAIN_NUMBER, normalize_number
 from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_amount, format_number
-from initiatives.models import Measure
+from initiatives.models import PLAN_ORDER, Measure
 
 from . import workflow
 from .forms import MeasureYearForm
@@ -200,7 +200,7 @@ def entry_rows(plan, year, department=None):
     measures = Measure.objects.filter(plan=plan).select_related("kgi", "department")
     if department is not None:
         measures = measures.filter(department=department)
-    measures = list(measures.order_by("initiative__policy__number", "initiative__number", "ordinal"))
+    measures = list(measures.order_by(*PLAN_ORDER))
     records = {r.measure_id: r for r in MeasureYear.objects.filter(measure__plan=plan, fiscal_year=year)}
     targets = {t.measure_id: t for t in KpiTarget.objects.filter(measure__plan=plan, fiscal_year=year)}
     rows = []

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from initiatives import permissions
 from initiatives.fiscal import fiscal_year_label
-from initiatives.models import Department, Measure, Plan
+from initiatives.models import PLAN_ORDER, Department, Measure, Plan
 
 from . import facts as facts_module
 from . import selectors, workflow
@@ -184,11 +184,7 @@ def department_grid(request, plan_code, year, department_code):
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
     department = get_object_or_404(Department, code=department_code)
-    mine = (
-        Measure.objects.filter(plan=plan, department=department)
-        .select_related("kgi")
-        .order_by(*facts_module.PLAN_ORDER, "pk")
-    )
+    mine = Measure.objects.filter(plan=plan, department=department).select_related("kgi").order_by(*PLAN_ORDER, "pk")
     page = Paginator(mine, GRID_ROWS).get_page(request.GET.get("page"))
     measures = list(page.object_list)
     if not measures:
@@ -276,7 +272,7 @@ def _first_needing_attention(rows, summaries):
 def _facts_of(context, rows, limit):
     """The facts (kpi.facts.measure_facts, the one evaluation) of the first ``limit`` classified rows, in plan
     order."""
-    ids = list(rows.order_by(*facts_module.PLAN_ORDER).values_list("pk", flat=True)[:limit])
+    ids = list(rows.order_by(*PLAN_ORDER).values_list("pk", flat=True)[:limit])
     if not ids:
         return []
     measures = Measure.objects.filter(pk__in=ids)
@@ -312,7 +308,7 @@ def measure_list(request):
     if context is None:
         raise Http404("計画がありません。")
     rows = _classified(context)
-    page = Paginator(rows.order_by(*facts_module.PLAN_ORDER).values_list("pk", flat=True), MEASURES_SHOWN)
+    page = Paginator(rows.order_by(*PLAN_ORDER).values_list("pk", flat=True), MEASURES_SHOWN)
     page = page.get_page(request.GET.get("page"))
     measures = Measure.objects.filter(pk__in=list(page.object_list))
     facts = facts_module.measure_facts(context["plan"], [context["year"]], measures, scale=context["scale"])

@@ -7,11 +7,9 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 
 from budget.models import PlannedCost
-from initiatives.models import Initiative, Measure, NationalPriority, Plan, Policy
+from initiatives.models import PLAN_ORDER, Initiative, Measure, NationalPriority, Plan, Policy
 from kpi.achievement import Assessment, assess_year, grade_scale
 from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
-
-PLAN_ORDER = ("initiative__policy__number", "initiative__number", "ordinal")
 
 
 def get_plan(code):

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from budget.selectors import plan_budget_table
 from initiatives import permissions
-from initiatives.models import Initiative, Measure, Policy
+from initiatives.models import PLAN_ORDER, Initiative, Measure, Policy
 from kpi import workflow
 from kpi.facts import measure_facts
 from kpi.forms import CommentForm, MeasureYearForm
@@ -478,7 +478,7 @@ class Hearing(PlanListAPI):
     model = Measure
 
     def rows(self, plan):
-        return Measure.objects.filter(plan=plan).order_by(*selectors.PLAN_ORDER)
+        return Measure.objects.filter(plan=plan).order_by(*PLAN_ORDER)
 
     def list(self, request, *args, **kwargs):
         plan = self.plan()
