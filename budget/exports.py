@@ -14,10 +14,11 @@ command import this module, not the other way round.
 import datetime
 import logging
 import threading
+import time
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
@@ -79,9 +80,22 @@ def run_in_thread(pk, reports):
         connection.close()  # the thread's own connection, not left for the database to time out
 
 
+CLAIM_ATTEMPTS = 5
+
+
 def claim(pk):
-    """Move a queued job to running; False if it is not queued (another thread or instance has it)."""
-    return ExportJob.objects.filter(pk=pk, status=ExportJob.Status.QUEUED).update(status=ExportJob.Status.RUNNING) == 1
+    """Move a queued job to running; False if it is not queued (another thread or instance has it).
+
+    The thread starts as the request that made the job commits, while that request may still be reading:
+    a database that answers "locked" at once (SQLite's shared cache, as in the tests) is asked again."""
+    queued = ExportJob.objects.filter(pk=pk, status=ExportJob.Status.QUEUED)
+    for attempt in range(1, CLAIM_ATTEMPTS + 1):
+        try:
+            return queued.update(status=ExportJob.Status.RUNNING) == 1
+        except OperationalError:
+            if attempt == CLAIM_ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def run(pk, reports):

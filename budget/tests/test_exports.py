@@ -224,3 +224,25 @@ def test_asking_for_a_job_makes_the_same_queries_at_30_and_3000_measures(
         with django_assert_num_queries(6), django_capture_on_commit_callbacks(execute=False):
             assert client.get(report_url(plan, format="xlsx")).status_code == 302
     assert ExportJob.objects.count() == 2
+
+
+def test_a_claim_is_asked_again_while_the_database_answers_locked(plan, viewer, monkeypatch):
+    """The thread may start while the request that made the job still reads; SQLite's shared cache then
+    answers "locked" at once, without waiting: the claim tries again instead of leaving the job queued."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    job = ExportJob.objects.create(plan=plan, kind="hearing", output="xlsx", requested_by=viewer)
+    update, calls = QuerySet.update, []
+
+    def locked_once(queryset, **values):
+        calls.append(values)
+        if len(calls) == 1:
+            raise OperationalError("database table is locked: budget_exportjob")
+        return update(queryset, **values)
+
+    monkeypatch.setattr(QuerySet, "update", locked_once)
+    monkeypatch.setattr(exports.time, "sleep", lambda seconds: None)
+    assert exports.claim(job.pk)
+    job.refresh_from_db()
+    assert job.status == "running" and len(calls) == 2
