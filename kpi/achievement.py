@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from string import Formatter
 
-from django.db.models import BigIntegerField, CharField, F, Func, Value
-from django.db.models.functions import Cast, Round
+from django.db.models import BigIntegerField, CharField, F, Func
 
 from .models import Direction
 
@@ -106,13 +105,10 @@ def assess(direction, target_value, target_text, actual, judged_grade="", scale=
 # The dashboard and the measure list count and filter by grade without evaluating each row in Python.
 # The 達成度 above is rounded to 0.1 and compared with thresholds of one decimal place, so in tenths of
 # a percent everything is a whole number: with A and T the actual and target in hundredths (values have
-# two decimal places and are never negative), round_half_up(100·A/T, 1) in tenths is
-# floor((2000·A + T) / 2T), integer division, exact on SQLite and PostgreSQL alike.
-# kpi/tests/test_sql_grades.py checks that this and assess() agree on every shape and boundary.
-
-
-def _hundredths(column):
-    return Cast(Round(F(column) * Value(100)), BigIntegerField())
+# two decimal places and are never negative; the database keeps them so, kpi.models.in_hundredths),
+# round_half_up(100·A/T, 1) in tenths is floor((2000·A + T) / 2T), integer division, exact on SQLite and
+# PostgreSQL alike. kpi/tests/test_sql_grades.py checks that this and assess() agree on every shape and
+# boundary.
 
 
 class _Template(Func):
@@ -139,8 +135,8 @@ class _Template(Func):
 
 
 class RateTenths(_Template):
-    """achievement_rate × 10 over columns (names relative to the queryset); NULL where there is no numeric
-    target or no actual."""
+    """achievement_rate × 10 over columns (names relative to the queryset; target and actual in hundredths);
+    NULL where there is no numeric target or no actual."""
 
     names = ("direction", "target", "actual")
     TEMPLATE = (
@@ -153,13 +149,13 @@ class RateTenths(_Template):
     )
 
     def __init__(self, direction, target, actual):
-        operands = F(direction), _hundredths(target), _hundredths(actual)
+        operands = F(direction), F(target), F(actual)
         super().__init__(self.TEMPLATE, *operands, output_field=BigIntegerField(), lower=Direction.LOWER.value)
 
 
 class GradeOf(_Template):
     """assess(...).grade ("" where assess gives none): the same states in the same order, then grade_for
-    over the scale in tenths."""
+    over the scale in tenths (target value and actual in hundredths, as RateTenths)."""
 
     names = ("value", "text", "actual", "judged", "rate")
 

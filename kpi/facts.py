@@ -153,8 +153,10 @@ def classified(measures, year, scale, today=None):
     and kpi.attention, in their SQL form (kpi/tests/test_sql_grades.py checks that both agree)."""
     today = today or timezone.localdate()
     rows = _joined(measures, year).alias(
-        grade=GradeOf(scale, "kgi__direction", "t__value", "t__text", "y__kpi_actual", "y__judged_grade"),
-        rate10=RateTenths("kgi__direction", "t__value", "y__kpi_actual"),
+        grade=GradeOf(
+            scale, "kgi__direction", "t__value_hundredths", "t__text", "y__kpi_actual_hundredths", "y__judged_grade"
+        ),
+        rate10=RateTenths("kgi__direction", "t__value_hundredths", "y__kpi_actual_hundredths"),
         stage=pdca_stage_sql("y__"),
         status=Coalesce(F("y__status"), Value(MeasureYear.Status.DRAFT)),
         entered=Case(When(actuals_entered("y__"), then=Value(True)), default=Value(False), output_field=BooleanField()),

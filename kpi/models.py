@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models.functions import Cast, Round
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -20,6 +21,18 @@ from initiatives.models import (
 )
 
 PERCENT = "%"
+
+
+def in_hundredths(name):
+    """A stored copy of a two-decimal value as a whole number of hundredths, kept by the database itself:
+    the SQL form of 達成度 (kpi.achievement.RateTenths) works on it in integer arithmetic instead of
+    converting each decimal again wherever the rule uses it. Left out of the history (it is the value)."""
+    return models.GeneratedField(
+        expression=Cast(Round(F(name) * Value(100)), BigIntegerField()),
+        output_field=BigIntegerField(null=True),
+        db_persist=True,
+        verbose_name=_("百分の一の単位"),
+    )
 
 
 class Direction(models.TextChoices):
@@ -149,8 +162,9 @@ class KpiTarget(models.Model):
     )
     text = models.CharField(_("目標（文章）"), max_length=200, blank=True)
     note = models.CharField(_("注記"), max_length=200, blank=True)
+    value_hundredths = in_hundredths("value")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["value_hundredths"])
 
     class Meta:
         verbose_name = _("評価指標（KPI）目標")
@@ -342,8 +356,9 @@ class MeasureYear(models.Model):
     )
     version = models.PositiveIntegerField(_("版"), default=1)
     is_sample = models.BooleanField(_("サンプル"), default=False, help_text=_("デモ用の架空の実績です。"))
+    kpi_actual_hundredths = in_hundredths("kpi_actual")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["kpi_actual_hundredths"])
 
     class Meta:
         verbose_name = _("年度実績・評価")
