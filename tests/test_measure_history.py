@@ -73,3 +73,24 @@ def test_history_compares_each_row_with_its_own_objects_previous_row(client, sta
         (50, 51),
         (10, 11),
     ]
+
+
+def test_a_fractional_value_left_as_it_was_is_not_listed_as_changed(client, staff_user, measure):
+    """The previous values are read back as the row's own are (a decimal stays a decimal on SQLite too): a
+    change of 実施内容 alone does not list the KPI actual 12.34 as changed, and the user is named."""
+    staff_user.last_name, staff_user.first_name = "大野", "花子"
+    staff_user.save()
+    record = MeasureYear(measure=measure, fiscal_year=YEAR, kpi_actual="12.34", work_done="講座")
+    record._history_user = staff_user
+    record.save()
+    record.refresh_from_db()
+    record.work_done = "講座を2回"
+    record._history_user = staff_user
+    record.save()
+    client.force_login(staff_user)
+    history = client.get(measure.get_absolute_url()).content.decode().split('<section class="history">', 1)[1]
+    history = history.split("</section>", 1)[0]
+    assert "実施内容：講座 → 講座を2回" in history
+    assert history.count("KPI実績値") == 1  # the first row only (－ → 12.34)
+    assert "KPI実績値：－ → 12.34" in history
+    assert "花子 大野" in history or "大野 花子" in history
