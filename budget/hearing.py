@@ -16,7 +16,7 @@ from initiatives.models import PLAN_ORDER
 from kpi.facts import measure_facts, notes_of
 from kpi.models import BarStatus, MeasureYear
 
-from .chain import chain_of
+from .chain import chain_of_facts
 from .models import Hearing, HearingDecision
 from .xlsx import BOLD, BOX, FORMATS, HEADER, WRAP, new_workbook, safe_text, write_cell, write_report
 
@@ -93,7 +93,7 @@ def business_sheets(plan, year, measures):
     facts = defaultdict(dict)
     for fact in measure_facts(plan, plan.fiscal_years, scope):
         facts[fact.measure_id][fact.year] = fact
-    chain = chain_of(scope, plan.fiscal_years)
+    chain = chain_of_facts(scope, plan.fiscal_years)
     progress = {
         (measure_id, bar_id): state
         for measure_id, bar_id, state in BarStatus.objects.filter(
@@ -128,7 +128,7 @@ def business_sheets(plan, year, measures):
                     fact.actual_display(),
                     fact.assessment.rate,
                     fact.assessment.grade or fact.assessment.label,
-                    chain(measure.pk, y),
+                    chain(fact),
                 )
             )
         for bar in measure.schedule_bars.all():

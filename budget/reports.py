@@ -14,7 +14,7 @@ from kpi.facts import measure_facts, notes_of
 from kpi.models import MeasureYear
 from kpi.rollup import execution_rate
 
-from .chain import STAGES, chain_of
+from .chain import STAGES, chain_of_facts
 from .models import BudgetFigure, PlannedCost
 from .selectors import cost_notes, plan_budget_table
 from .xlsx import Column, Report
@@ -85,7 +85,7 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
     ]
 
     def rows():
-        chain = chain_of(measures, years)
+        chain = chain_of_facts(measures, years)
         by_measure = defaultdict(list)
         for fact in measure_facts(plan, years, measures, today):
             by_measure[fact.measure_id].append(fact)
@@ -94,7 +94,7 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
             row = [first.code, first.name, first.policy_label, first.initiative_label, first.department_name]
             last = first
             for fact in measure_facts_:
-                year_chain = chain(fact.measure_id, fact.year)
+                year_chain = chain(fact)
                 row += [
                     fact.planned_cost,
                     *(year_chain.amount(stage) for stage in STAGES),

@@ -71,7 +71,8 @@ def format_number(value):
         return NONE_MARK
     if isinstance(value, str):
         return value  # a text target or actual, shown as written
-    value = Decimal(str(value))
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value.normalize():,f}"

@@ -65,7 +65,12 @@ class Fact:
     overdue: bool = False
     delayed: bool = False
     assessment: object = None
-    attention: tuple = ()  # the ATTENTION keys that apply, worked out once
+
+    @property
+    def attention(self):
+        """The ATTENTION keys that apply (kpi.attention.reasons), worked out where they are shown: the
+        dashboard and the measure list show them for a page of facts, the reports never."""
+        return reasons(self)
 
     @property
     def grade(self):
@@ -216,6 +221,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     by_year = {}
     for year in years:
         facts = by_year[year] = []
+        overdue = {entered: is_overdue(year, entered, today) for entered in (True, False)}  # the same all year
         for row in year_rows(measures, year):
             entered = row.record_id is not None and has_actuals(
                 row.actual, row.actual_text, row.actual_cost, row.work_done
@@ -260,7 +266,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                 evaluation_comment=row.evaluation_comment or "",
                 improvement=row.improvement or "",
                 improvement_text=row.improvement_text or "",
-                overdue=is_overdue(year, entered, today),
+                overdue=overdue[entered],
                 delayed=(row.measure_id, year) in delayed,
                 assessment=assess(
                     row.direction or Direction.HIGHER,
@@ -271,7 +277,6 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                     scale,
                 ),
             )
-            fact.attention = reasons(fact)
             facts.append(fact)
     # measure by measure, its years in order (the hearing sheet's rows)
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]

@@ -124,7 +124,7 @@ def kpi_text(value, text="", unit="", note="", *, direction=Direction.HIGHER, ac
         suffix += "以下"
     suffix += bracket
     shown = KpiText(f"{format_number(value)}{suffix}")
-    number = Decimal(str(value)).normalize()
+    number = (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
     decimals = max(0, -number.as_tuple().exponent)
     number_format = ("#,##0." + "0" * decimals if decimals else "#,##0") + _format_literal(suffix)
     if len(number_format) <= MAX_NUMBER_FORMAT:

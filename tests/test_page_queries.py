@@ -96,10 +96,10 @@ def pages(plan, measure, job):
         (
             "hearing sheets",
             reverse("budget:hearing_sheets", args=[plan.code, YEAR, measure.department.code]),
-            17,
+            14,
             "plan, department, measures (with department, initiative, policy, KGI), their schedule bars; "
             "the KPI facts (grade thresholds, delayed bars, one joined query for each of the 4 plan years); the "
-            "money chain's planned costs, KPI targets, budget figures and records; the year's schedule progress, "
+            "money chain's budget figures (the rest of the chain from the facts); the year's schedule progress, "
             "its decisions; the year's hearings",
         ),
         (
@@ -111,7 +111,7 @@ def pages(plan, measure, job):
         (
             "hearing decision form",
             reverse("budget:decision_edit", args=[plan.code, measure.code, YEAR]),
-            17,
+            14,
             "plan, measure, its decision; the measure's 事業シート (as the hearing sheets page, for one measure)",
         ),
         (

@@ -12,7 +12,7 @@ from itertools import cycle
 import pytest
 from django.db.models import F
 
-from budget.chain import FLAGS, chain_years, flag_counts
+from budget.chain import FLAGS, chain_of, chain_of_facts, chain_years, flag_counts
 from budget.models import BudgetFigure, PlannedCost
 from initiatives.models import Measure
 from kpi.achievement import grade_scale
@@ -160,3 +160,15 @@ def test_the_money_chain_flags_counted_in_sql_agree_with_each_chain(shaped_plan)
     expected = [(flag, sum(flag in chain.flags for chain in chains)) for flag in FLAGS]
     assert flag_counts(measures, YEAR) == expected
     assert all(count for _, count in expected)  # each flag occurs, so each rule was compared
+
+
+def test_the_chain_built_from_the_facts_is_the_chain_read_alone(shaped_plan):
+    """The reports build each chain year from the facts they already read (chain_of_facts): every amount and
+    flag is the one chain_of reads from the tables, on every shape (years without a row included)."""
+    measures = Measure.objects.filter(plan=shaped_plan)
+    years = [YEAR - 1, YEAR]
+    facts = measure_facts(shaped_plan, years, measures)
+    read, built = chain_of(measures, years), chain_of_facts(measures, years)
+    pairs = [(read(f.measure_id, f.year), built(f)) for f in facts]
+    assert [(a.amounts, a.flags) for a, _ in pairs] == [(b.amounts, b.flags) for _, b in pairs]
+    assert {flag for a, _ in pairs for flag in a.flags} == set(FLAGS)  # every flag was compared
