@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import PLAN_ORDER
 from kpi.facts import measure_facts, notes_of
-from kpi.models import BarStatus, MeasureYear
+from kpi.models import BarStatus
 
 from .chain import chain_of_facts
 from .models import Hearing, HearingDecision
+from .reports import IMPROVEMENTS
 from .xlsx import BOLD, BOX, FORMATS, HEADER, WRAP, new_workbook, safe_text, write_cell, write_report
 
-IMPROVEMENTS = dict(MeasureYear.Improvement.choices)
 BAR_STATES = dict(BarStatus.State.choices)
 
 

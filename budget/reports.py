@@ -19,6 +19,8 @@ from .models import BudgetFigure, PlannedCost
 from .selectors import cost_notes, plan_budget_table
 from .xlsx import Column, Report
 
+IMPROVEMENTS = dict(MeasureYear.Improvement.choices)  # 改善方針: value → label
+
 UNIT_NOTE = "単位：千円"
 NOTES_HEADER = "注記"
 NOTES_WIDTH = 44
@@ -96,9 +98,7 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
             for fact in measure_facts_:
                 year_chain = chain(fact)
                 row += [
-                    fact.planned_cost,
-                    *(year_chain.amount(stage) for stage in STAGES),
-                    fact.actual_cost,
+                    *year_chain.amounts,  # LCC, the stages, 決算額
                     _kpi_cell(fact.target_display()),
                     _kpi_cell(fact.actual_display()),
                     _rate(fact.assessment.rate),
@@ -111,7 +111,7 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
                 first.unit,
                 notes_of(measure_facts_),
                 last.evaluation_comment,
-                str(dict(MeasureYear.Improvement.choices).get(last.improvement, "")),
+                str(IMPROVEMENTS.get(last.improvement, "")),
                 last.improvement_text,
             ]
             yield row

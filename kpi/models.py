@@ -1,5 +1,6 @@
 """KGI and yearly KPI targets of each 個別施策."""
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -123,14 +124,25 @@ def kpi_text(value, text="", unit="", note="", *, direction=Direction.HIGHER, ac
     elif direction == Direction.LOWER and not actual and value > 0:
         suffix += "以下"
     suffix += bracket
-    shown = KpiText(f"{format_number(value)}{suffix}")
-    number = (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
-    decimals = max(0, -number.as_tuple().exponent)
-    number_format = ("#,##0." + "0" * decimals if decimals else "#,##0") + _format_literal(suffix)
-    if len(number_format) <= MAX_NUMBER_FORMAT:
-        shown.number = float(number) if decimals else int(number)
-        shown.number_format = number_format
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    shown = KpiText(f"{format_number(number)}{suffix}")
+    if number == number.to_integral_value():
+        decimals, number = 0, int(number)
+    else:
+        number = number.normalize()
+        decimals, number = -number.as_tuple().exponent, float(number)
+    number_format = _number_format(decimals, suffix)
+    if number_format is not None:
+        shown.number, shown.number_format = number, number_format
     return shown
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_format(decimals, suffix):
+    """The Excel number format of a KPI value with that many decimals and that suffix (None if Excel cannot
+    hold it). A plan has a few units, so each format is made once, not once per cell."""
+    number_format = ("#,##0." + "0" * decimals if decimals else "#,##0") + _format_literal(suffix)
+    return number_format if len(number_format) <= MAX_NUMBER_FORMAT else None
 
 
 def _format_literal(text):
