@@ -3,6 +3,7 @@ who may see it, the command that builds what a restart left, and a job that runs
 
 import csv
 import datetime
+import gc
 import io
 import threading
 import uuid
@@ -246,3 +247,22 @@ def test_a_claim_is_asked_again_while_the_database_answers_locked(plan, viewer, 
     assert exports.claim(job.pk)
     job.refresh_from_db()
     assert job.status == "running" and len(calls) == 2
+
+
+def test_the_collector_is_back_after_a_build_even_a_failed_one():
+    """build_file pauses the cyclic garbage collector while it builds, and restores it however it ends; it does
+    not turn on a collector someone else turned off."""
+    assert gc.isenabled()
+    with exports.cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), exports.cyclic_gc_paused():
+        raise RuntimeError("the build failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with exports.cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
