@@ -392,7 +392,8 @@ def write_report(results, checks):
         "ダッシュボードと床は交互に測り、それぞれの中央値を比べます。"
         "ダッシュボードが別に行う予算の流れの注意（budget.chain）は床に含みません。",
         "",
-        "帳票のブックは XlsxWriter（constant_memory）で書きます（openpyxl との比較は下の節）。施策が "
+        "帳票のブックは XlsxWriter で、100万セルまでの帳票はメモリ上で、それを超える帳票は constant_memory モードで"
+        "1行ずつ書きます（openpyxl との比較は下の節）。作成中は循環参照の GC を止めます。施策が "
         "EXPORT_INLINE_MAX_MEASURES（既定 1,000）を超える計画では、要求はジョブを登録してすぐ「作成中」の画面を返し、"
         "ファイルはバックグラウンド（budget.exports）で作ってデータベースに置きます。表の作成時間はそのジョブの仕事"
         "（行の組み立てと書き出し）を直接測ったものです。要求の応答とファイルができるまでの時間は下の節（bench/xlsx_writers.py）にあります。",
