@@ -164,3 +164,21 @@ class MeasureRevisionForm(RefuseControlCharacters, forms.Form):
             target = f"target_text_{year}" if f"target_text_{year}" in self.fields else f"target_value_{year}"
             out.append((year, self[target], self[f"cost_{year}"]))
         return out
+
+
+class NextPlanForm(RefuseControlCharacters, forms.Form):
+    """What the next plan (次期計画) is called and when it runs; budget.next_plan drafts it."""
+
+    code = forms.SlugField(
+        label=_("計画コード"), max_length=40, help_text=_("URLや取込で使う識別子（半角英数字とハイフン）")
+    )
+    title = forms.CharField(label=_("計画名"), max_length=200)
+    start_year = JapaneseIntegerField(label=_("計画期間（開始年度・西暦）"), min_value=2000, max_value=2100)
+    end_year = JapaneseIntegerField(label=_("計画期間（終了年度・西暦）"), min_value=2000, max_value=2100)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_year"), data.get("end_year")
+        if start and end and end < start:
+            self.add_error("end_year", _("計画期間の終了年度は開始年度以降にしてください。"))
+        return data

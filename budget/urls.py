@@ -23,6 +23,7 @@ urlpatterns = [
         name="hearing_edit",
     ),
     path("plans/<slug:plan_code>/measures/<slug:code>/final/", views_final.final_edit, name="final_edit"),
+    path("plans/<slug:plan_code>/next-plan/", views_final.next_plan, name="next_plan"),
     path("plans/<slug:plan_code>/revisions/", views_revision.revisions, name="revisions"),
     path(
         "plans/<slug:plan_code>/revisions/<int:number>/measures/<slug:code>/",

@@ -63,6 +63,7 @@ class PlanAdmin(HistoryAdmin):
     list_display = ["title", "municipality", "code", "start_year", "end_year", "adopted_on"]
     search_fields = ["title", "municipality", "code"]
     inlines = [NationalPriorityInline, PolicyInline]
+    readonly_fields = ["drafted_from"]  # set when the next plan is drafted (budget.next_plan)
 
 
 @admin.register(Policy)

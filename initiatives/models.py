@@ -133,6 +133,15 @@ class Plan(models.Model):
     data_notes = models.TextField(
         _("データに関する注記"), blank=True, help_text=_("空行で区切って1件ずつ。計画本文ではない補足です。")
     )
+    drafted_from = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_plans",
+        verbose_name=_("元の計画"),
+        help_text=_("この計画の下書きを作った前期の計画（budget.next_plan）"),
+    )
 
     history = HistoricalRecords()
 
@@ -361,6 +370,15 @@ class Measure(models.Model):
         related_name="measures",
         verbose_name=_("担当課"),
         help_text=_("計画には記載がありません。"),
+    )
+    predecessor = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("前期計画の施策"),
+        help_text=_("次期計画の下書きで引き継いだ、前期計画の個別施策"),
     )
 
     history = HistoricalRecords()

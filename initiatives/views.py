@@ -14,7 +14,7 @@ def plan_list(request):
 
 
 def plan_detail(request, plan_code):
-    plan = get_object_or_404(Plan, code=plan_code)
+    plan = get_object_or_404(Plan.objects.select_related("drafted_from"), code=plan_code)
     tree = selectors.plan_tree(plan)
     context = {"plan": plan, "policies": tree, "national_priorities": selectors.national_priorities(plan, tree)}
     return render(request, "initiatives/plan_detail.html", context)

@@ -49,6 +49,7 @@ class MeasureAdmin(HistoryAdmin):
     search_fields = ["code", "name", "content", "goal"]
     list_select_related = ["initiative__policy", "department"]
     inlines = [KgiInline, ScheduleBarInline, KpiTargetInline, PlannedCostInline]
+    readonly_fields = ["predecessor"]  # set when the next plan is drafted (budget.next_plan)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -352,6 +352,19 @@ def final_row(measure):
     return measure_final_row(measure, records, costs, evaluation, grade_scale(measure.plan))
 
 
+def predecessor_row(measure):
+    """The 計画期間の総括 of the measure this one continues from the previous plan (Measure.predecessor), as
+    final_row reads it: its KGI over that period, totals, carry-over and comment. None without one (no query)."""
+    if measure.predecessor_id is None:
+        return None
+    before = (
+        Measure.objects.select_related("plan", "kgi", "final_evaluation")
+        .prefetch_related("years", "planned_costs", "plan__grade_thresholds")
+        .get(pk=measure.predecessor_id)
+    )
+    return final_row(before)
+
+
 def revision_rows(measure):
     """The revisions that changed this measure: (revision, [(year, what, before, after)]), oldest first."""
     shape = kgi_shape(getattr(measure, "kgi", None))

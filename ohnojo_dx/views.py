@@ -26,6 +26,7 @@ def measure_detail(request, plan_code, code):
         "history": measure_page.measure_history(measure),
         "chain_rows": measure_page.money_chain_rows(measure, request.user),
         "final": measure_page.final_row(measure),
+        "predecessor": measure_page.predecessor_row(measure),
         "revisions": measure_page.revision_rows(measure),
         "chain_labels": CHAIN_LABELS,
         "can_enter": request.user.has_perm(permissions.ENTER_MEASURE, measure),

@@ -115,6 +115,12 @@ def pages(plan, measure, job):
             "plan, measure, its decision; the measure's 事業シート (as the hearing sheets page, for one measure)",
         ),
         (
+            "next plan form",
+            reverse("budget:next_plan", args=[plan.code]),
+            2,
+            "plan, its measures counted by carry-over (計画期間の総括)",
+        ),
+        (
             "final evaluation form",
             reverse("budget:final_edit", args=[plan.code, measure.code]),
             9,
@@ -164,6 +170,7 @@ PAGES = [
     "hearing date form",
     "hearing decision form",
     "final evaluation form",
+    "next plan form",
     "revisions",
     "revision form",
     "export job page",
@@ -181,7 +188,7 @@ def test_every_page_is_listed():
     here = {"initiatives:plan_list", "initiatives:plan_detail", "measure_detail", "kpi:measure_year_edit"}
     here |= {"kpi:pdca", "budget:budget_table", "budget:budget_table_xlsx", "budget:reports"}
     here |= {"budget:chain", "budget:figure_edit", "budget:hearings", "budget:hearing_sheets"}
-    here |= {"budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
+    here |= {"budget:hearing_edit", "budget:decision_edit", "budget:final_edit", "budget:next_plan"}
     here |= {"budget:revisions", "budget:revise_measure"}
     here |= {"budget:export_job", "budget:export_download"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}

@@ -31,7 +31,7 @@ POST_ONLY = {
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
 ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
-ENTRY |= {"budget:revise_measure"}
+ENTRY |= {"budget:revise_measure", "budget:next_plan"}  # the next plan: budget/tests/test_next_plan.py
 # A background download's page and file answer only who asked for it (and the DX推進部門):
 # budget/tests/test_exports.py covers them.
 OWN = {"budget:export_job", "budget:export_download"}
