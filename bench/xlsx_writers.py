@@ -7,7 +7,8 @@ builds the all-years 予算ヒアリング資料 once (its rows listed), then wr
 same report alternately with (a) openpyxl Workbook(write_only=True) + WriteOnlyCell — the portal's writer
 before, kept here as it was —, (b) budget.xlsx.to_xlsx streamed (XlsxWriter constant_memory, as for a report
 over IN_MEMORY_MAX_CELLS) and (c) budget.xlsx.to_xlsx in memory (XlsxWriter in_memory, as for this report),
-A B C A B C … and takes the median of each. Peak memory of each writer: tracemalloc, and the process's RSS
+A B C A B C … and takes the median of each, each with the cyclic garbage collector paused as
+budget.exports.build_file pauses it. Peak memory of each writer: tracemalloc, and the process's RSS
 high-water mark reset before each (Linux /proc/self/clear_refs). Then the whole download as a user gets it (the request,
 its queries and the writer), inline. Writes its section of docs/benchmark.md.
 """
@@ -42,6 +43,7 @@ from openpyxl.worksheet.page import PageMargins  # noqa: E402
 from openpyxl.worksheet.pagebreak import Break  # noqa: E402
 
 from budget import xlsx  # noqa: E402
+from budget.exports import cyclic_gc_paused  # noqa: E402
 
 # --- (a) openpyxl write-only: budget/xlsx.py's writer as it was before XlsxWriter, unchanged --------------
 
@@ -178,7 +180,8 @@ def peaks(write, report):
     gc.collect()
     can_reset = reset_rss_peak()
     tracemalloc.start()
-    write(report)
+    with cyclic_gc_paused():
+        write(report)
     _, top = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return top / 2**20, (rss_peak_mb() if can_reset else None)
@@ -192,7 +195,8 @@ def main():
 
     t = time.perf_counter()
     report = hearing_report(plan)  # every year: the all-years 予算ヒアリング資料
-    report.rows = list(report.rows)
+    with cyclic_gc_paused():  # as budget.exports.build_file builds a file
+        report.rows = list(report.rows)
     report_seconds = time.perf_counter() - t
     cells = len(report.rows) * len(report.columns)
 
@@ -207,7 +211,8 @@ def main():
         for name, write in writers.items():  # interleaved: A B C A B C …
             gc.collect()
             t = time.perf_counter()
-            write(report)
+            with cyclic_gc_paused():
+                write(report)
             samples[name].append(time.perf_counter() - t)
     memory = {name: peaks(write, report) for name, write in writers.items()}
 
@@ -329,7 +334,8 @@ def markdown(r, checks):
         "クエリの時間を除く）、同じ帳票を (a) openpyxl の write-only モード（WriteOnlyCell で書式）、"
         "(b) XlsxWriter の constant_memory モード（1行ずつ一時ファイルへ）、(c) XlsxWriter の in_memory モード"
         "（共有文字列、一時ファイルなし）で交互に（A B C A B C …）"
-        f"{r['rounds']} 回ずつ書き出し、中央値をとります。メモリは書き出し1回ずつ別に測ります。"
+        f"{r['rounds']} 回ずつ書き出し、中央値をとります（行の作成も書き出しも、本番の budget.exports.build_file と"
+        "同じく循環参照の GC を止めて測ります）。メモリは書き出し1回ずつ別に測ります。"
         "最後に、採用した書き出しで全年度の .xlsx をダウンロードする時間（Django テストクライアント、"
         "バックグラウンド作成に回さない設定）を測ります。",
         "",
