@@ -10,7 +10,7 @@ The floor (``floor``) does the dashboard's work the shortest way, written here
 from the models and kpi.achievement only (none of the dashboard's own code):
 the signed-in request's session, user and role lookups, the plan, one raw SQL
 query for the measures joined with the year's target, planned cost and record,
-the delayed schedule bars, the plan's grade thresholds; then one Python pass
+the delayed schedule bars, the plan's grade thresholds, the year's 入力期限; then one Python pass
 grading every measure (kpi.achievement.assess) and counting PDCA stages, grades
 and 要確認 reasons per 取組, summed per 基本方針 and plan, and the same summary
 rows and 要確認 list written out as a small HTML table. Writes the section
@@ -137,6 +137,7 @@ def floor(session_key, plan_code, year, today):
     from initiatives.fiscal import fiscal_year_closed
     from initiatives.models import Plan
     from kpi.achievement import assess, grade_scale
+    from kpi.models import EntryDeadline
 
     session = SessionStore(session_key)
     user = User.objects.get(pk=session["_auth_user_id"])
@@ -144,6 +145,7 @@ def floor(session_key, plan_code, year, today):
     assert roles, "a signed-in account with a role"
     plan = Plan.objects.get(code=plan_code)
     scale = grade_scale(plan)
+    deadline = EntryDeadline.objects.filter(plan=plan, fiscal_year=year).first()  # the days left, shown
     closed = fiscal_year_closed(year, today)
     with connection.cursor() as cursor:
         cursor.execute(FLOOR_DELAYED, [plan.pk, year])
@@ -228,7 +230,10 @@ def floor(session_key, plan_code, year, today):
             policy.merge(initiatives[initiative_id])
         total.merge(policy)
         summaries += [policy, *(initiatives[i] for i in members)]
-    out = [f"<h1>{html.escape(plan.title)} {year}</h1><table>"]
+    out = [f"<h1>{html.escape(plan.title)} {year}</h1>"]
+    if deadline:
+        out.append(f"<p>{deadline.due_on} {(deadline.due_on - today).days}</p>")
+    out.append("<table>")
     for group in summaries:
         cells = "".join(f"<td>{cell}</td>" for cell in group.cells())
         out.append(f"<tr><th>{html.escape(group.label)}</th>{cells}</tr>")
@@ -386,7 +391,7 @@ def write_report(results, checks):
         "床（floor）は、ダッシュボードと同じ仕事を最短の方法で行う時間です（bench/run.py の floor、"
         "ダッシュボード自身のコードは使わず、モデルと kpi.achievement だけで書いたもの）："
         "ログイン中の要求と同じセッション・利用者・役割の読み出し、計画、施策にその年度の目標・経費・実績を結合した"
-        "1回の生SQL、遅延しているスケジュールの問合せ、計画の評価基準。"
+        "1回の生SQL、遅延しているスケジュールの問合せ、計画の評価基準、その年度の入力期限。"
         "続いて1回の Python のループで全施策の達成度と評価（kpi.achievement.assess）、PDCAの段階、要確認の理由を求めて"
         "取組ごとに数え、基本方針と計画に合計し、同じ集計行と要確認の一覧（50件まで）を小さなHTMLにします。"
         "ダッシュボードと床は交互に測り、それぞれの中央値を比べます。"

@@ -11,7 +11,7 @@ from django.forms.models import BaseInlineFormSet
 from initiatives.admin import HistoryAdmin, PortalAdmin, PortalAdminForm, ReadOnlyAdmin
 
 from . import workflow
-from .models import BarStatus, GradeThreshold, Kgi, KpiTarget, MeasureYear
+from .models import BarStatus, EntryDeadline, GradeThreshold, Kgi, KpiTarget, MeasureYear, ReminderSent
 
 ADMIN_REASON = "管理画面"
 
@@ -135,6 +135,32 @@ class KgiAdmin(HistoryAdmin):
 class GradeThresholdAdmin(PortalAdmin):
     list_display = ["plan", "grade", "min_rate"]
     list_filter = ["plan"]
+
+
+@admin.register(EntryDeadline)
+class EntryDeadlineAdmin(PortalAdmin):
+    """入力期限 per plan-year, set by the DX推進部門 (kpi.reminders; the dashboard shows the days left)."""
+
+    list_display = ["plan", "fiscal_year", "due_on", "remind_from"]
+    list_filter = ["plan"]
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(PortalAdmin):
+    """Who was reminded on which day (written by manage.py send_reminders only)."""
+
+    list_display = ["user", "sent_on", "measures"]
+    list_filter = ["sent_on"]
+    list_select_related = ["user"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class BarStatusInline(admin.TabularInline):

@@ -510,3 +510,54 @@ class PendingUpload(models.Model):
 
     def __str__(self):
         return f"{self.filename}（{fiscal_year_label(self.fiscal_year)}）"
+
+
+class EntryDeadline(models.Model):
+    """入力期限 of a plan's year: by when the 担当課 enter and submit that year's actuals and self-evaluation.
+    kpi.reminders reminds them before and after it; the dashboard shows the days left."""
+
+    plan = models.ForeignKey("initiatives.Plan", models.CASCADE, related_name="entry_deadlines", verbose_name=_("計画"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    due_on = models.DateField(_("入力期限"))
+    remind_from = models.PositiveSmallIntegerField(
+        _("何日前から知らせるか"), default=14, help_text=_("期限のこの日数前から、毎日1回まで知らせます。")
+    )
+
+    class Meta:
+        verbose_name = _("入力期限")
+        verbose_name_plural = _("入力期限")
+        ordering = ["plan", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "fiscal_year"],
+                name="entry_deadline_once_per_year",
+                violation_error_message=_("この計画のこの年度の入力期限はもうあります。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.plan} {fiscal_year_label(self.fiscal_year)} {self.due_on:%Y-%m-%d}"
+
+    def clean(self):
+        if self.plan_id and not self.plan.covers(self.fiscal_year):
+            raise ValidationError({"fiscal_year": _("計画期間の年度を入力してください。")})
+
+    def days_left(self, today):
+        """Days until the deadline (0 on the day, negative once it has passed)."""
+        return (self.due_on - today).days
+
+
+class ReminderSent(models.Model):
+    """That a user was reminded on a day (kpi.reminders sends at most once a day)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("利用者"))
+    sent_on = models.DateField(_("送信日"))
+    measures = models.PositiveIntegerField(_("知らせた施策の数"))
+
+    class Meta:
+        verbose_name = _("送ったお知らせ")
+        verbose_name_plural = _("送ったお知らせ")
+        constraints = [models.UniqueConstraint(fields=["user", "sent_on"], name="reminder_once_a_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.sent_on:%Y-%m-%d}"

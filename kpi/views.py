@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from .attention import ATTENTION, GRADES, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
 from .models import KpiTarget, MeasureYear
+from .reminders import deadline_of
 from .rollup import summarise
 
 
@@ -291,7 +293,12 @@ def dashboard_context(request):
         return {"plans": []}
     rows = _classified(context)
     summaries = summarise(context["plan"], context["year"], rows)
+    deadline = deadline_of(context["plan"], context["year"])
+    days_left = deadline.days_left(timezone.localdate()) if deadline else None
     context.update(
+        deadline=deadline,
+        days_left=days_left,
+        days_past=-days_left if days_left is not None and days_left < 0 else None,
         summaries=_link_cells(summaries, request),
         attention=_facts_of(context, _first_needing_attention(rows, summaries), ATTENTION_SHOWN),
         attention_count=summaries[0].needing_attention,

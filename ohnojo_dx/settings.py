@@ -245,3 +245,17 @@ AXES_VERBOSE = False
 # A plan with more measures than this gets its report workbooks (.xlsx, CSV) from a background job
 # (budget.exports) instead of within the request.
 EXPORT_INLINE_MAX_MEASURES = int(os.environ.get("EXPORT_INLINE_MAX_MEASURES", "1000"))
+
+# Mail (kpi.reminders): printed to the console unless an SMTP server is given in the environment.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dx-portal@localhost")
+# The portal's address as staff reach it, for the links in mail.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")

@@ -1,0 +1,159 @@
+"""入力のお知らせ: each 担当課 user is told which of their measures are not entered, returned, or past the
+入力期限 (kpi.models.EntryDeadline), at most once a day.
+
+``manage.py send_reminders`` runs this from cron. A deadline reminds from ``remind_from`` days before it, and
+after it for as long as something is left to enter; a measure counts as done once its record is submitted or
+approved. Mail goes through Django's email settings (the console by default; SMTP from the environment,
+ohnojo_dx/settings.py).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives.fiscal import fiscal_year_label
+from initiatives.models import Measure
+from initiatives.roles import Role
+
+from .models import EntryDeadline, MeasureYear, ReminderSent
+
+NOT_ENTERED, RETURNED, NOT_SUBMITTED = "未入力", "差戻し", "未提出"
+
+
+@dataclass
+class Item:
+    deadline: EntryDeadline
+    measure: Measure
+    state: str  # NOT_ENTERED, RETURNED or NOT_SUBMITTED
+    overdue: bool
+
+    @property
+    def url(self):
+        path = reverse(
+            "kpi:measure_year_edit", args=[self.deadline.plan.code, self.measure.code, self.deadline.fiscal_year]
+        )
+        return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
+
+
+def item_state(record, overdue):
+    """What is left to do for one measure-year (None if nothing): the record may be None (nothing yet)."""
+    if record is not None and record.status in (MeasureYear.Status.SUBMITTED, MeasureYear.Status.APPROVED):
+        return None
+    if record is not None and record.status == MeasureYear.Status.RETURNED:
+        return RETURNED
+    if record is None or not record.has_actuals:
+        return NOT_ENTERED
+    return NOT_SUBMITTED if overdue else None  # entered, not yet submitted: only a reminder once it is late
+
+
+def active_deadlines(today):
+    """The deadlines that remind today: from ``remind_from`` days before them on."""
+    deadlines = EntryDeadline.objects.select_related("plan").order_by("due_on", "plan__code")
+    return [d for d in deadlines if today >= d.due_on - datetime.timedelta(days=d.remind_from)]
+
+
+def items_by_department(deadline, today):
+    """{department id: [Item]} of one deadline's plan-year: two queries."""
+    overdue = deadline.days_left(today) < 0
+    records = {
+        r.measure_id: r
+        for r in MeasureYear.objects.filter(measure__plan=deadline.plan, fiscal_year=deadline.fiscal_year)
+    }
+    out = defaultdict(list)
+    for measure in Measure.objects.filter(plan=deadline.plan, department__isnull=False):
+        state = item_state(records.get(measure.pk), overdue)
+        if state is not None:
+            out[measure.department_id].append(Item(deadline, measure, state, overdue))
+    return out
+
+
+def due_reminders(today):
+    """{user: [Item]}: each 担当課 user with something left to do today, not yet reminded today."""
+    found = [items_by_department(d, today) for d in active_deadlines(today)]
+    if not any(found):
+        return {}
+    reminded = ReminderSent.objects.filter(sent_on=today).values("user_id")
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__portal_role__role=Role.DEPARTMENT)
+        .exclude(pk__in=reminded)
+        .prefetch_related("departments")
+        .distinct()
+        .order_by("username")
+    )
+    out = {}
+    for user in users:
+        items = [
+            item for by_department in found for d in user.departments.all() for item in by_department.get(d.pk, [])
+        ]
+        if items:
+            out[user] = items
+    return out
+
+
+def japanese_date(day):
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def message(user, items, today):
+    """(subject, body) of one user's reminder, in Japanese."""
+    name = user.get_full_name() or user.username
+    lines = [
+        f"{name} 様",
+        "",
+        "計画進捗ポータルからのお知らせです。次の個別施策の実績・自己評価の入力と提出をお願いします。",
+        "",
+    ]
+    by_deadline = defaultdict(list)
+    for item in items:
+        by_deadline[item.deadline].append(item)
+    for deadline, group in by_deadline.items():
+        left = deadline.days_left(today)
+        when = f"あと{left}日" if left > 0 else "本日が期限" if left == 0 else f"期限を{-left}日過ぎています"
+        lines.append(
+            f"■ {deadline.plan.title} {fiscal_year_label(deadline.fiscal_year)}"
+            f"（入力期限 {japanese_date(deadline.due_on)}、{when}）"
+        )
+        lines += [f"・{item.measure.code} {item.measure.name}：{item.state}\n  {item.url}" for item in group]
+        lines.append("")
+    lines.append("このメールは送信専用です。1日に1回まで送られます。")
+    years = sorted({fiscal_year_label(i.deadline.fiscal_year) for i in items})
+    subject = f"【計画進捗ポータル】実績の入力のお願い（{'・'.join(years)}、{len(items)}件）"
+    return subject, "\n".join(lines)
+
+
+def send_reminders(today=None):
+    """Send today's reminders; returns (sent, without an email address) lists of users. A user is marked
+    reminded for the day before the mail goes out, so two runs never both send; a mail that fails is
+    unmarked, so the next run tries again."""
+    today = today or timezone.localdate()
+    sent, no_address = [], []
+    for user, items in due_reminders(today).items():
+        if not user.email:
+            no_address.append(user)
+            continue
+        try:
+            with transaction.atomic():
+                mark = ReminderSent.objects.create(user=user, sent_on=today, measures=len(items))
+        except IntegrityError:  # another run reminded this user a moment ago
+            continue
+        subject, body = message(user, items, today)
+        try:
+            send_mail(subject, body, None, [user.email])
+        except Exception:
+            mark.delete()
+            raise
+        sent.append(user)
+    return sent, no_address
+
+
+def deadline_of(plan, year):
+    """The plan-year's 入力期限, or None (one query)."""
+    return EntryDeadline.objects.filter(plan=plan, fiscal_year=year).first()

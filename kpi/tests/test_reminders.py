@@ -1,0 +1,151 @@
+"""入力のお知らせ (kpi.reminders, manage.py send_reminders): the right users are told of the right measures,
+at most once a day; the dashboard shows the days left."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from conftest import make_user
+from initiatives.models import Measure
+from initiatives.roles import Role
+from kpi.models import EntryDeadline, MeasureYear, ReminderSent
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2025
+DUE = datetime.date(2026, 5, 29)
+BEFORE, ON_THE_DAY, AFTER = DUE - datetime.timedelta(days=5), DUE, DUE + datetime.timedelta(days=3)
+
+
+@pytest.fixture
+def setting(plan, department, other_department):
+    """The deadline; four of the test department's measures (not entered, returned, entered but not submitted,
+    submitted) and one of the other department's (approved); a user for each department, the DX推進部門 and a
+    viewer, all with an address."""
+    EntryDeadline.objects.create(plan=plan, fiscal_year=YEAR, due_on=DUE)
+    measures = list(Measure.objects.filter(plan=plan).order_by("pk")[:5])
+    for m in measures[:4]:
+        m.department = department
+        m.save()
+    measures[4].department = other_department
+    measures[4].save()
+    _, returned, entered, submitted, approved = measures
+    MeasureYear.objects.create(measure=returned, fiscal_year=YEAR, kpi_actual=1, status="returned", return_comment="再")
+    MeasureYear.objects.create(measure=entered, fiscal_year=YEAR, work_done="実施中")
+    MeasureYear.objects.create(measure=submitted, fiscal_year=YEAR, kpi_actual=1, status="submitted")
+    MeasureYear.objects.create(measure=approved, fiscal_year=YEAR, kpi_actual=1, status="approved")
+    users = {
+        "tantou": make_user("tantou", Role.DEPARTMENT, department),
+        "other": make_user("other", Role.DEPARTMENT, other_department),
+        "dx": make_user("dx", Role.DX_OFFICE, department),
+        "viewer": make_user("viewer2", Role.VIEWER, department),
+    }
+    for user in users.values():
+        user.email = f"{user.username}@example.jp"
+        user.save()
+    return measures, users
+
+
+def listed(message):
+    """The measure codes and states a reminder lists."""
+    return [line[1:].split("：") for line in message.body.splitlines() if line.startswith("・")]
+
+
+def test_each_department_user_is_told_of_their_measures_left_to_do(setting):
+    measures, users = setting
+    call_command("send_reminders", date=BEFORE.isoformat())
+    assert [m.to for m in mail.outbox] == [["tantou@example.jp"]]  # not the other department (all done), nor dx/viewer
+    (message,) = mail.outbox
+    not_entered, returned, *_ = measures
+    assert listed(message) == [
+        [f"{not_entered.code} {not_entered.name}", "未入力"],
+        [f"{returned.code} {returned.name}", "差戻し"],
+    ]  # entered but not submitted: not yet late; submitted: done
+    assert "あと5日" in message.body and "2026年5月29日" in message.body
+    edit = reverse("kpi:measure_year_edit", args=[not_entered.plan.code, not_entered.code, YEAR])
+    assert f"http://127.0.0.1:8000{edit}" in message.body
+    assert message.subject == "【計画進捗ポータル】実績の入力のお願い（R7（2025）年度、2件）"
+
+
+def test_after_the_deadline_an_entered_record_not_submitted_is_listed_too(setting):
+    measures, _ = setting
+    call_command("send_reminders", date=AFTER.isoformat())
+    (message,) = mail.outbox
+    entered = measures[2]
+    assert [f"{entered.code} {entered.name}", "未提出"] in listed(message)
+    assert len(listed(message)) == 3 and "期限を3日過ぎています" in message.body
+
+
+def test_at_most_once_a_day(setting):
+    call_command("send_reminders", date=ON_THE_DAY.isoformat())
+    call_command("send_reminders", date=ON_THE_DAY.isoformat())
+    assert len(mail.outbox) == 1 and "本日が期限" in mail.outbox[0].body
+    call_command("send_reminders", date=(ON_THE_DAY + datetime.timedelta(days=1)).isoformat())
+    assert len(mail.outbox) == 2
+    assert list(ReminderSent.objects.values_list("sent_on", "measures").order_by("sent_on")) == [
+        (ON_THE_DAY, 2),
+        (ON_THE_DAY + datetime.timedelta(days=1), 3),
+    ]
+
+
+def test_nothing_before_the_reminding_starts_nor_once_everything_is_submitted(setting):
+    measures, _ = setting
+    call_command("send_reminders", date=(DUE - datetime.timedelta(days=15)).isoformat())  # remind_from is 14
+    assert mail.outbox == []
+    MeasureYear.objects.filter(measure__in=measures).update(status="submitted")
+    MeasureYear.objects.create(measure=measures[0], fiscal_year=YEAR, kpi_actual=2, status="submitted")
+    call_command("send_reminders", date=AFTER.isoformat())
+    assert mail.outbox == []
+
+
+def test_a_failed_mail_is_tried_again_by_the_next_run(setting, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("SMTP server down")
+
+    monkeypatch.setattr("kpi.reminders.send_mail", refuse)
+    with pytest.raises(ConnectionRefusedError):
+        call_command("send_reminders", date=BEFORE.isoformat())
+    assert not ReminderSent.objects.exists()
+    monkeypatch.undo()
+    call_command("send_reminders", date=BEFORE.isoformat())
+    assert len(mail.outbox) == 1
+
+
+def test_a_user_without_an_address_is_named(setting, capsys):
+    _, users = setting
+    users["tantou"].email = ""
+    users["tantou"].save()
+    call_command("send_reminders", date=BEFORE.isoformat())
+    assert mail.outbox == [] and "tantou" in capsys.readouterr().err
+
+
+def test_a_date_that_is_not_one_is_refused_in_japanese(setting):
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("send_reminders", date="2026/05/29")
+
+
+@pytest.mark.parametrize(
+    "today, shown", [(BEFORE, "あと5日"), (ON_THE_DAY, "本日が期限"), (AFTER, "期限を3日過ぎています")]
+)
+def test_the_dashboard_shows_the_days_left(client, viewer, setting, plan, today, shown, monkeypatch):
+    monkeypatch.setattr("kpi.views.timezone.localdate", lambda: today)
+    client.force_login(viewer)
+    html = client.get(reverse("home"), {"plan": plan.code, "year": YEAR}).content.decode()
+    line = html.split('id="deadline">', 1)[1].split("</p>", 1)[0]
+    assert "入力期限：2026年5月29日" in line and shown in line
+    other_year = client.get(reverse("home"), {"plan": plan.code, "year": YEAR - 1}).content.decode()
+    assert 'id="deadline"' not in other_year
+
+
+def test_the_dx_office_sets_a_deadline_in_the_admin_and_a_year_outside_the_plan_is_refused(client, dx_user, plan):
+    client.force_login(dx_user)
+    url = reverse("admin:kpi_entrydeadline_add")
+    data = {"plan": plan.pk, "fiscal_year": "2030", "due_on": "2026-05-29", "remind_from": "14"}
+    response = client.post(url, data)
+    assert response.status_code == 200 and "計画期間の年度を入力してください" in response.content.decode()
+    assert client.post(url, {**data, "fiscal_year": str(YEAR)}).status_code == 302
+    assert EntryDeadline.objects.get(plan=plan, fiscal_year=YEAR).due_on == DUE
