@@ -31,9 +31,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class ReadOnlyAdmin(HistoryAdmin):
-    """Rows written on the portal's own pages, through kpi.workflow: the admin lists them and their
-    history, and changes, adds or deletes none."""
+class ListOnly:
+    """An admin that lists rows and changes, adds or deletes none."""
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -43,6 +42,11 @@ class ReadOnlyAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ListOnly, HistoryAdmin):
+    """Rows written on the portal's own pages, through kpi.workflow: the admin lists them and their
+    history, and changes, adds or deletes none."""
 
 
 class PolicyInline(admin.StackedInline):

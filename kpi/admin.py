@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
-from initiatives.admin import HistoryAdmin, PortalAdmin, PortalAdminForm, ReadOnlyAdmin
+from initiatives.admin import HistoryAdmin, ListOnly, PortalAdmin, PortalAdminForm, ReadOnlyAdmin
 
 from . import workflow
 from .models import BarStatus, EntryDeadline, GradeThreshold, Kgi, KpiTarget, MeasureYear, ReminderSent
@@ -146,21 +146,12 @@ class EntryDeadlineAdmin(PortalAdmin):
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(PortalAdmin):
+class ReminderSentAdmin(ListOnly, PortalAdmin):
     """Who was reminded on which day (written by manage.py send_reminders only)."""
 
     list_display = ["user", "sent_on", "measures"]
     list_filter = ["sent_on"]
     list_select_related = ["user"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BarStatusInline(admin.TabularInline):

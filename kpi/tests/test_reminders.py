@@ -41,7 +41,7 @@ def setting(plan, department, other_department):
     users = {
         "tantou": make_user("tantou", Role.DEPARTMENT, department),
         "other": make_user("other", Role.DEPARTMENT, other_department),
-        "dx": make_user("dx", Role.DX_OFFICE, department),
+        "dx": make_user("dx_other", Role.DX_OFFICE, department),
         "viewer": make_user("viewer2", Role.VIEWER, department),
     }
     for user in users.values():
@@ -149,3 +149,13 @@ def test_the_dx_office_sets_a_deadline_in_the_admin_and_a_year_outside_the_plan_
     assert response.status_code == 200 and "計画期間の年度を入力してください" in response.content.decode()
     assert client.post(url, {**data, "fiscal_year": str(YEAR)}).status_code == 302
     assert EntryDeadline.objects.get(plan=plan, fiscal_year=YEAR).due_on == DUE
+
+
+def test_the_reminders_sent_are_listed_in_the_admin_and_not_written_there(client, dx_user, setting):
+    call_command("send_reminders", date=BEFORE.isoformat())
+    client.force_login(dx_user)
+    assert "tantou" in client.get(reverse("admin:kpi_remindersent_changelist")).content.decode()
+    assert client.get(reverse("admin:kpi_remindersent_add")).status_code == 403
+    sent = ReminderSent.objects.get()
+    assert client.post(reverse("admin:kpi_remindersent_delete", args=[sent.pk]), {"post": "yes"}).status_code == 403
+    assert ReminderSent.objects.filter(pk=sent.pk).exists()
