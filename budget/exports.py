@@ -59,7 +59,9 @@ def report_query(request):
 def cyclic_gc_paused():
     """A whole plan's workbook makes a few hundred thousand objects that live until it is written, and the
     cyclic garbage collector would go through them again and again (about 8 % of the build at 5,000 measures,
-    docs/benchmark.md). Reference counting still frees everything; the collector is back afterwards."""
+    docs/benchmark.md). Reference counting still frees everything; the collector is back afterwards. The pause
+    is the process's: in a threaded worker the other requests' collections wait for it too (a few seconds at
+    most; nothing is left unfreed but reference cycles, collected when it ends)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -9,11 +9,11 @@ schedule are the next plan's own, so none are copied; the new plan's and measure
 them and from which plan.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history
 
-from initiatives.models import Initiative, Measure, NationalPriority
+from initiatives.models import Initiative, Measure, NationalPriority, Plan
 from kpi.models import GradeThreshold, Kgi
 
 from .models import FinalEvaluation
@@ -47,14 +47,19 @@ def _saved(obj, **changes):
 
 def draft_next_plan(plan, user, *, code, title, start_year, end_year):
     """Draft the next plan from ``plan`` (see the module's text); returns the new Plan. All or nothing:
-    a code already in use or a period that does not follow the plan's start raises ValidationError, and
-    nothing is written."""
+    a code already in use, a period that does not start after the plan's start, or a plan already drafted
+    from raises ValidationError, and nothing is written."""
     reason = f"次期計画の下書き（{plan.title}から）"
     new = _copy(plan, code=code, title=title, start_year=start_year, end_year=end_year, adopted_on=None)
     new.source, new.data_notes, new.drafted_from = "", "", plan
     errors = {}
     if start_year <= plan.start_year:
-        errors["start_year"] = ["次期計画は元の計画より後の年度から始めてください。"]
+        errors["start_year"] = ["次期計画の開始年度は、元の計画の開始年度より後にしてください。"]
+    drafted = plan.next_plans.order_by("pk").first()
+    if drafted is not None:  # one draft per plan: each measure has at most one successor
+        errors[NON_FIELD_ERRORS] = [
+            f"この計画からは、次期計画の下書き「{drafted.title}」（{drafted.code}）を作成済みです。"
+        ]
     try:
         new.full_clean()  # the code's uniqueness and the period's order, in Japanese
     except ValidationError as error:
@@ -65,10 +70,11 @@ def draft_next_plan(plan, user, *, code, title, start_year, end_year):
     try:
         with transaction.atomic():
             _draft(plan, new, user, reason)
-    except IntegrityError as error:  # the same code, drafted by someone else a moment ago
-        raise ValidationError(
-            {"code": ["この計画コードは、いま別の計画に使われました。別のコードにしてください。"]}
-        ) from error
+    except IntegrityError as error:
+        if Plan.objects.filter(code=code).exists():  # the same code, taken by someone else a moment ago
+            message = "この計画コードは、いま別の計画に使われました。別のコードにしてください。"
+            raise ValidationError({"code": [message]}) from error
+        raise
     return new
 
 

@@ -522,6 +522,11 @@ class EntryDeadline(models.Model):
     remind_from = models.PositiveSmallIntegerField(
         _("何日前から知らせるか"), default=14, help_text=_("期限のこの日数前から、毎日1回まで知らせます。")
     )
+    remind_after = models.PositiveSmallIntegerField(
+        _("期限後何日まで知らせるか"),
+        default=30,
+        help_text=_("期限を過ぎても入力・提出のない施策を、この日数まで知らせます。"),
+    )
 
     class Meta:
         verbose_name = _("入力期限")
@@ -545,6 +550,10 @@ class EntryDeadline(models.Model):
     def days_left(self, today):
         """Days until the deadline (0 on the day, negative once it has passed)."""
         return (self.due_on - today).days
+
+    def reminds_on(self, today):
+        """Whether kpi.reminders reminds of this deadline on ``today``."""
+        return -self.remind_after <= self.days_left(today) <= self.remind_from
 
 
 class ReminderSent(models.Model):

@@ -1,15 +1,14 @@
-"""入力のお知らせ: each 担当課 user is told which of their measures are not entered, returned, or past the
-入力期限 (kpi.models.EntryDeadline), at most once a day.
+"""入力のお知らせ: each 担当課 user is told which of their measures are not entered (未入力), returned (差戻し) or
+entered but not submitted (未提出) for a plan-year with an 入力期限 (kpi.models.EntryDeadline), at most once a day.
 
-``manage.py send_reminders`` runs this from cron. A deadline reminds from ``remind_from`` days before it, and
-after it for as long as something is left to enter; a measure counts as done once its record is submitted or
-approved. Mail goes through Django's email settings (the console by default; SMTP from the environment,
-ohnojo_dx/settings.py).
+``manage.py send_reminders`` runs this from cron. A deadline reminds from ``remind_from`` days before it until
+``remind_after`` days after it; a measure is done once its record is submitted or approved. Mail goes through
+Django's email settings (the console by default; SMTP from the environment, ohnojo_dx/settings.py).
 """
 
-import datetime
+import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,6 +24,7 @@ from initiatives.roles import Role
 from .models import EntryDeadline, MeasureYear, ReminderSent
 
 NOT_ENTERED, RETURNED, NOT_SUBMITTED = "未入力", "差戻し", "未提出"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,7 +32,6 @@ class Item:
     deadline: EntryDeadline
     measure: Measure
     state: str  # NOT_ENTERED, RETURNED or NOT_SUBMITTED
-    overdue: bool
 
     @property
     def url(self):
@@ -42,7 +41,7 @@ class Item:
         return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 
-def item_state(record, overdue):
+def item_state(record):
     """What is left to do for one measure-year (None if nothing): the record may be None (nothing yet)."""
     if record is not None and record.status in (MeasureYear.Status.SUBMITTED, MeasureYear.Status.APPROVED):
         return None
@@ -50,33 +49,32 @@ def item_state(record, overdue):
         return RETURNED
     if record is None or not record.has_actuals:
         return NOT_ENTERED
-    return NOT_SUBMITTED if overdue else None  # entered, not yet submitted: only a reminder once it is late
+    return NOT_SUBMITTED
 
 
 def active_deadlines(today):
-    """The deadlines that remind today: from ``remind_from`` days before them on."""
+    """The deadlines that remind today: from ``remind_from`` days before them to ``remind_after`` days after."""
     deadlines = EntryDeadline.objects.select_related("plan").order_by("due_on", "plan__code")
-    return [d for d in deadlines if today >= d.due_on - datetime.timedelta(days=d.remind_from)]
+    return [d for d in deadlines if d.reminds_on(today)]
 
 
-def items_by_department(deadline, today):
+def items_by_department(deadline):
     """{department id: [Item]} of one deadline's plan-year: two queries."""
-    overdue = deadline.days_left(today) < 0
     records = {
         r.measure_id: r
         for r in MeasureYear.objects.filter(measure__plan=deadline.plan, fiscal_year=deadline.fiscal_year)
     }
     out = defaultdict(list)
     for measure in Measure.objects.filter(plan=deadline.plan, department__isnull=False):
-        state = item_state(records.get(measure.pk), overdue)
+        state = item_state(records.get(measure.pk))
         if state is not None:
-            out[measure.department_id].append(Item(deadline, measure, state, overdue))
+            out[measure.department_id].append(Item(deadline, measure, state))
     return out
 
 
 def due_reminders(today):
     """{user: [Item]}: each 担当課 user with something left to do today, not yet reminded today."""
-    found = [items_by_department(d, today) for d in active_deadlines(today)]
+    found = [items_by_department(d) for d in active_deadlines(today)]
     if not any(found):
         return {}
     reminded = ReminderSent.objects.filter(sent_on=today).values("user_id")
@@ -129,29 +127,45 @@ def message(user, items, today):
     return subject, "\n".join(lines)
 
 
-def send_reminders(today=None):
-    """Send today's reminders; returns (sent, without an email address) lists of users. A user is marked
-    reminded for the day before the mail goes out, so two runs never both send; a mail that fails is
-    unmarked, so the next run tries again."""
+@dataclass
+class Outcome:
+    """Who was reminded, who has no address, and whose mail failed (user, error), of one run."""
+
+    sent: list = field(default_factory=list)
+    no_address: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+
+
+def send_reminders(today=None, dry_run=False, out=None):
+    """Send today's reminders (with ``dry_run``, write each to ``out`` instead, and mark no one).
+
+    A user is marked reminded for the day before the mail goes out, so two runs never both send; a mail
+    that fails is unmarked, so the next run tries again, and the others are still sent."""
     today = today or timezone.localdate()
-    sent, no_address = [], []
+    outcome = Outcome()
     for user, items in due_reminders(today).items():
         if not user.email:
-            no_address.append(user)
+            outcome.no_address.append(user)
+            continue
+        subject, body = message(user, items, today)
+        if dry_run:
+            out.write(f"--- {user.email}\n{subject}\n\n{body}\n")
+            outcome.sent.append(user)
             continue
         try:
             with transaction.atomic():
                 mark = ReminderSent.objects.create(user=user, sent_on=today, measures=len(items))
         except IntegrityError:  # another run reminded this user a moment ago
             continue
-        subject, body = message(user, items, today)
         try:
             send_mail(subject, body, None, [user.email])
-        except Exception:
+        except Exception as error:  # a refused address or a server down: the others are still sent
+            logger.exception("reminder to %s failed", user.username)
             mark.delete()
-            raise
-        sent.append(user)
-    return sent, no_address
+            outcome.failed.append((user, error))
+        else:
+            outcome.sent.append(user)
+    return outcome
 
 
 def deadline_of(plan, year):

@@ -295,10 +295,15 @@ def dashboard_context(request):
     summaries = summarise(context["plan"], context["year"], rows)
     deadline = deadline_of(context["plan"], context["year"])
     days_left = deadline.days_left(timezone.localdate()) if deadline else None
+    total = summaries[0]
     context.update(
         deadline=deadline,
         days_left=days_left,
         days_past=-days_left if days_left is not None and days_left < 0 else None,
+        # the filter's measures whose record is not yet submitted or approved
+        left_to_do=total.measures
+        - total.statuses[MeasureYear.Status.SUBMITTED]
+        - total.statuses[MeasureYear.Status.APPROVED],
         summaries=_link_cells(summaries, request),
         attention=_facts_of(context, _first_needing_attention(rows, summaries), ATTENTION_SHOWN),
         attention_count=summaries[0].needing_attention,

@@ -279,7 +279,7 @@ def _newest(model, column, ids, fields, limit):
         f"u.{quote(user.get_field('first_name').column)} AS user_first_name, "
         f"u.{quote(user.get_field('last_name').column)} AS user_last_name "
         f"FROM {table} h LEFT JOIN {quote(user.db_table)} u ON u.{quote(user.pk.column)} = h.history_user_id "
-        f"WHERE h.{quote(column)} IN ({', '.join(['%s'] * len(ids))})) rows "
+        f"WHERE h.{quote(column)} IN ({', '.join(['%s'] * len(ids))})) shown_rows "
         "WHERE shown = 1 ORDER BY history_date DESC, history_id DESC LIMIT %s"
     )
     rows = list(history.objects.raw(sql, [*ids, limit]))

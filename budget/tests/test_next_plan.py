@@ -4,6 +4,7 @@ import pytest
 from django.core import serializers
 from django.urls import reverse
 
+from budget import next_plan
 from budget.models import BudgetFigure, FinalEvaluation, PlannedCost
 from initiatives.models import Initiative, Measure, NationalPriority, Plan, Policy, ScheduleBar
 from kpi.models import GradeThreshold, Kgi, KpiTarget, MeasureYear
@@ -152,7 +153,7 @@ def test_the_form_counts_the_carry_overs(client, dx_user, evaluated):
     [
         ({"code": "ohnojo-dx-r4"}, "code", "既に存在します"),  # the plan's own code
         ({"end_year": "2025"}, "end_year", "終了年度は開始年度以降"),
-        ({"start_year": "2022", "end_year": "2025"}, "start_year", "元の計画より後の年度から"),
+        ({"start_year": "2022", "end_year": "2025"}, "start_year", "元の計画の開始年度より後に"),
         ({"code": "次期"}, "code", "半角"),
     ],
 )
@@ -176,6 +177,35 @@ def test_a_code_taken_at_the_same_moment_is_refused_on_the_form(client, dx_user,
     assert response.status_code == 200
     assert "別のコードにしてください" in response.context["form"].errors["code"][0]
     assert (Plan.objects.count(), Measure.objects.count(), NationalPriority.objects.count()) == before
+
+
+def test_a_plan_is_drafted_from_once(client, dx_user, evaluated):
+    """Each measure has at most one successor: a second draft from the same plan is refused, naming the first."""
+    client.force_login(dx_user)
+    draft(client, evaluated)
+    before = Plan.objects.count(), Measure.objects.count()
+    response = draft(client, evaluated, code="ohnojo-dx-r8-2")
+    assert response.status_code == 200
+    assert "作成済みです" in response.context["form"].non_field_errors()[0] and TITLE in response.content.decode()
+    assert (Plan.objects.count(), Measure.objects.count()) == before
+
+
+def test_a_failure_part_way_leaves_nothing(client, dx_user, evaluated, monkeypatch):
+    """The KGIs are written last: when that fails, the plan, its tree and its measures are not left behind."""
+    real = next_plan.bulk_create_with_history
+
+    def fail_on_kgis(objs, model, *args, **kwargs):
+        if model is Kgi:
+            raise RuntimeError("disk full")
+        return real(objs, model, *args, **kwargs)
+
+    monkeypatch.setattr(next_plan, "bulk_create_with_history", fail_on_kgis)
+    before = snapshot(evaluated), Plan.objects.count(), Measure.objects.count(), Policy.objects.count()
+    client.force_login(dx_user)
+    with pytest.raises(RuntimeError):
+        draft(client, evaluated)
+    assert (snapshot(evaluated), Plan.objects.count(), Measure.objects.count(), Policy.objects.count()) == before
+    assert not NationalPriority.objects.exclude(plan=evaluated).exists()
 
 
 @pytest.mark.parametrize("role", ["staff_user", "viewer", "outsider"])

@@ -12,6 +12,7 @@ from django.urls import reverse
 from conftest import make_user
 from initiatives.models import Measure
 from initiatives.roles import Role
+from kpi import reminders
 from kpi.models import EntryDeadline, MeasureYear, ReminderSent
 
 pytestmark = pytest.mark.django_db
@@ -60,24 +61,38 @@ def test_each_department_user_is_told_of_their_measures_left_to_do(setting):
     call_command("send_reminders", date=BEFORE.isoformat())
     assert [m.to for m in mail.outbox] == [["tantou@example.jp"]]  # not the other department (all done), nor dx/viewer
     (message,) = mail.outbox
-    not_entered, returned, *_ = measures
+    not_entered, returned, entered, *_ = measures
     assert listed(message) == [
         [f"{not_entered.code} {not_entered.name}", "未入力"],
         [f"{returned.code} {returned.name}", "差戻し"],
-    ]  # entered but not submitted: not yet late; submitted: done
+        [f"{entered.code} {entered.name}", "未提出"],
+    ]  # submitted: done
     assert "あと5日" in message.body and "2026年5月29日" in message.body
     edit = reverse("kpi:measure_year_edit", args=[not_entered.plan.code, not_entered.code, YEAR])
     assert f"http://127.0.0.1:8000{edit}" in message.body
-    assert message.subject == "【計画進捗ポータル】実績の入力のお願い（R7（2025）年度、2件）"
+    assert message.subject == "【計画進捗ポータル】実績の入力のお願い（R7（2025）年度、3件）"
 
 
-def test_after_the_deadline_an_entered_record_not_submitted_is_listed_too(setting):
-    measures, _ = setting
+def test_a_user_of_two_departments_gets_one_mail_with_both_and_an_inactive_user_none(setting, other_department):
+    measures, users = setting
+    both = make_user("both", Role.DEPARTMENT, other_department)
+    both.departments.add(users["tantou"].departments.get())
+    both.email = "both@example.jp"
+    both.save()
+    users["tantou"].is_active = False
+    users["tantou"].save()
+    MeasureYear.objects.filter(measure=measures[4], fiscal_year=YEAR).update(status="returned")  # the other's
+    call_command("send_reminders", date=BEFORE.isoformat())
+    assert [m.to for m in mail.outbox] == [["both@example.jp"], ["other@example.jp"]]  # not the inactive tantou
+    assert len(listed(mail.outbox[0])) == 4 and len(listed(mail.outbox[1])) == 1  # both departments' / one
+
+
+def test_after_the_deadline_the_mail_says_how_late_until_remind_after_days(setting):
     call_command("send_reminders", date=AFTER.isoformat())
     (message,) = mail.outbox
-    entered = measures[2]
-    assert [f"{entered.code} {entered.name}", "未提出"] in listed(message)
     assert len(listed(message)) == 3 and "期限を3日過ぎています" in message.body
+    call_command("send_reminders", date=(DUE + datetime.timedelta(days=31)).isoformat())  # remind_after is 30
+    assert len(mail.outbox) == 1
 
 
 def test_at_most_once_a_day(setting):
@@ -87,7 +102,7 @@ def test_at_most_once_a_day(setting):
     call_command("send_reminders", date=(ON_THE_DAY + datetime.timedelta(days=1)).isoformat())
     assert len(mail.outbox) == 2
     assert list(ReminderSent.objects.values_list("sent_on", "measures").order_by("sent_on")) == [
-        (ON_THE_DAY, 2),
+        (ON_THE_DAY, 3),
         (ON_THE_DAY + datetime.timedelta(days=1), 3),
     ]
 
@@ -102,17 +117,31 @@ def test_nothing_before_the_reminding_starts_nor_once_everything_is_submitted(se
     assert mail.outbox == []
 
 
-def test_a_failed_mail_is_tried_again_by_the_next_run(setting, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("SMTP server down")
+def test_a_failed_mail_does_not_stop_the_others_and_is_tried_again(setting, monkeypatch):
+    measures, users = setting
+    MeasureYear.objects.filter(measure=measures[4], fiscal_year=YEAR).update(status="returned")  # "other" has one
+    real = reminders.send_mail
 
-    monkeypatch.setattr("kpi.reminders.send_mail", refuse)
-    with pytest.raises(ConnectionRefusedError):
+    def refuse_tantou(subject, body, sender, to):
+        if to == ["tantou@example.jp"]:
+            raise ConnectionRefusedError("550 mailbox unavailable")
+        return real(subject, body, sender, to)
+
+    monkeypatch.setattr(reminders, "send_mail", refuse_tantou)
+    with pytest.raises(CommandError, match="tantou"):
         call_command("send_reminders", date=BEFORE.isoformat())
-    assert not ReminderSent.objects.exists()
-    monkeypatch.undo()
+    assert [m.to for m in mail.outbox] == [["other@example.jp"]]  # after tantou in name order, still sent
+    assert list(ReminderSent.objects.values_list("user__username", flat=True)) == ["other"]
+    monkeypatch.setattr(reminders, "send_mail", real)
     call_command("send_reminders", date=BEFORE.isoformat())
-    assert len(mail.outbox) == 1
+    assert [m.to for m in mail.outbox] == [["other@example.jp"], ["tantou@example.jp"]]
+
+
+def test_a_dry_run_prints_the_mails_and_sends_and_marks_nothing(setting, capsys):
+    call_command("send_reminders", "--dry-run", date=BEFORE.isoformat())
+    printed = capsys.readouterr().out
+    assert "tantou@example.jp" in printed and "未入力" in printed and "送っていません" in printed
+    assert mail.outbox == [] and not ReminderSent.objects.exists()
 
 
 def test_a_user_without_an_address_is_named(setting, capsys):
@@ -141,10 +170,19 @@ def test_the_dashboard_shows_the_days_left(client, viewer, setting, plan, today,
     assert 'id="deadline"' not in other_year
 
 
+def test_the_dashboard_says_when_everything_is_submitted(client, viewer, setting, plan, monkeypatch):
+    monkeypatch.setattr("kpi.views.timezone.localdate", lambda: AFTER)
+    for measure in Measure.objects.filter(plan=plan):
+        MeasureYear.objects.update_or_create(measure=measure, fiscal_year=YEAR, defaults={"status": "submitted"})
+    client.force_login(viewer)
+    html = client.get(reverse("home"), {"plan": plan.code, "year": YEAR}).content.decode()
+    assert '<p class="deadline" id="deadline">入力期限：2026年5月29日（すべて提出済み）</p>' in html
+
+
 def test_the_dx_office_sets_a_deadline_in_the_admin_and_a_year_outside_the_plan_is_refused(client, dx_user, plan):
     client.force_login(dx_user)
     url = reverse("admin:kpi_entrydeadline_add")
-    data = {"plan": plan.pk, "fiscal_year": "2030", "due_on": "2026-05-29", "remind_from": "14"}
+    data = {"plan": plan.pk, "fiscal_year": "2030", "due_on": "2026-05-29", "remind_from": "14", "remind_after": "30"}
     response = client.post(url, data)
     assert response.status_code == 200 and "計画期間の年度を入力してください" in response.content.decode()
     assert client.post(url, {**data, "fiscal_year": str(YEAR)}).status_code == 302
