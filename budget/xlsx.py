@@ -3,20 +3,17 @@
 What a Japanese finance office expects: 千円 in the headers, numbers stored as
 numbers with #,##0, totals as SUM formulas (so edits recompute), frozen
 headers, A4 landscape fitted to the width with the titles repeated on each
-page. Writing the same report XlsxWriter measured about 3 times faster than
-openpyxl's write-only mode (bench/xlsx_writers.py, docs/benchmark.md). A report
-of up to IN_MEMORY_MAX_CELLS cells is held in memory until it is written (shared
-strings, no temporary file: the faster way); a larger one is written in
-constant_memory mode, each row to a temporary file as it goes, so memory stays
-flat however large the plan. openpyxl still reads uploads (kpi.transfer). Rows
-are written top to bottom.
+page. XlsxWriter in constant_memory mode writes each row to a temporary file
+as it goes, so memory stays flat however large the plan; writing the same
+report it measured about 3 times faster than openpyxl's write-only mode, and
+as fast as its own in-memory mode (bench/xlsx_writers.py, docs/benchmark.md).
+openpyxl still reads uploads (kpi.transfer). Rows are written top to bottom.
 """
 
 import datetime
 import io
 import re
-from dataclasses import dataclass, replace
-from itertools import chain, islice
+from dataclasses import dataclass
 
 import xlsxwriter
 from defusedcsv import csv
@@ -34,7 +31,7 @@ BOLD = {"bold": True}
 BOX = {"border": 1, "border_color": BORDER_COLOR}  # thin, on all four sides
 HEADER = {**BOLD, **BOX, "pattern": 1, "bg_color": HEADER_FILL}
 WRAP = {"text_wrap": True, "valign": "top"}
-# XlsxWriter's own: one row at a time to a temporary file (streamed, below); no URLs or numbers guessed from text.
+# XlsxWriter's own: one row at a time to a temporary file; no URLs or numbers guessed from text.
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_urls": False,
@@ -42,9 +39,6 @@ WORKBOOK_OPTIONS = {
     "remove_timezone": True,  # Excel has no time zones; an aware datetime is written as its wall-clock time
 }
 DATE_FORMAT = "yyyy-mm-dd"
-# A report of up to this many cells is built in memory (about 90 MB at 550,000 cells, docs/benchmark.md),
-# a larger one streamed. Reading ahead to decide holds at most this many cells' values.
-IN_MEMORY_MAX_CELLS = 1_000_000
 
 
 @dataclass
@@ -102,11 +96,9 @@ class Styles:
         return style
 
 
-def new_workbook(out, in_memory=False):
-    """An XlsxWriter workbook writing to ``out`` (a path or a BytesIO), and its Styles: streamed row by row
-    (constant_memory), or held in memory until it is closed."""
-    options = {**WORKBOOK_OPTIONS, "constant_memory": False, "in_memory": True} if in_memory else WORKBOOK_OPTIONS
-    workbook = xlsxwriter.Workbook(out, options)
+def new_workbook(out):
+    """An XlsxWriter workbook writing to ``out`` (a path or a BytesIO), and its Styles."""
+    workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
     return workbook, Styles(workbook)
 
 
@@ -197,16 +189,10 @@ def _print_setup(ws, report, first_header):
     ws.set_v_pagebreaks([last for _, last in pages[:-1]])  # a break after column `last` (1-based)
 
 
-def to_xlsx(report, max_cells=None):
-    """The report as a workbook: in memory if it has at most ``max_cells`` cells (IN_MEMORY_MAX_CELLS),
-    streamed if it has more. The rows are read ahead just far enough to know which."""
-    max_cells = IN_MEMORY_MAX_CELLS if max_cells is None else max_cells
-    rows = iter(report.rows)
-    ahead = list(islice(rows, max_cells // max(1, len(report.columns)) + 1))
-    in_memory = len(ahead) * len(report.columns) <= max_cells
+def to_xlsx(report):
     out = io.BytesIO()
-    workbook, styles = new_workbook(out, in_memory=in_memory)
-    write_report(workbook.add_worksheet(report.sheet[:31]), styles, replace(report, rows=chain(ahead, rows)))
+    workbook, styles = new_workbook(out)
+    write_report(workbook.add_worksheet(report.sheet[:31]), styles, report)
     workbook.close()
     return out.getvalue()
 

@@ -82,26 +82,6 @@ def test_hearing_workbook_totals_equal_the_data(client, viewer, plan, actuals):
     assert cell.number_format == "#,##0" and isinstance(cell.value, int)
 
 
-def test_a_report_streamed_reads_as_the_same_report_held_in_memory(plan, actuals):
-    """A report over IN_MEMORY_MAX_CELLS cells is streamed (constant_memory: inline strings, a temporary file);
-    a smaller one is built in memory (shared strings). Both read back the same: every value, number format,
-    formula and merged or frozen range of the hearing report over the whole plan."""
-    from budget.reports import hearing_report
-    from budget.xlsx import to_xlsx
-
-    def cells(content):
-        ws = workbooks.load(content)["予算ヒアリング"]
-        values = [[(c.value, c.number_format) for c in row] for row in ws.iter_rows()]
-        return values, ws.freeze_panes, ws.auto_filter.ref, ws.print_title_rows
-
-    columns = len(hearing_report(plan).columns)
-    in_memory = to_xlsx(hearing_report(plan), max_cells=30 * columns)  # 30 measures: exactly the limit
-    streamed = to_xlsx(hearing_report(plan), max_cells=29 * columns)  # one row over it
-    assert b"sharedStrings.xml" in in_memory and b"sharedStrings.xml" not in streamed  # the two ways
-    assert cells(in_memory) == cells(streamed)
-    assert len(cells(streamed)[0]) > 30  # the rows were all written, the ones read ahead included
-
-
 def test_hearing_filters_by_department_and_year(client, viewer, plan, actuals, department):
     client.force_login(viewer)
     response = client.get(url(plan, "hearing", year=YEAR, department=department.code))
