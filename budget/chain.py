@@ -50,7 +50,7 @@ def over_ceiling(request, ceiling):
     return request is not None and request > (ceiling or 0)
 
 
-@dataclass
+@dataclass(slots=True)
 class ChainYear:
     """One measure-year's money, stage by stage (None: not entered, or "－")."""
 

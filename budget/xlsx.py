@@ -74,8 +74,8 @@ ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 def safe_text(value):
     """Text as text: drop characters a workbook cannot hold (e.g. Word's \\v) so one pasted comment
-    cannot break the export."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    cannot break the export. Text with no control character at all (most of it) is returned as it is."""
+    return value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 class Styles:

@@ -102,11 +102,11 @@ def default_year(plan, today=None):
     return min(max(current, plan.start_year), plan.end_year)
 
 
-# The measure's own columns, then row name → column for the rest: its place in the plan, then the
-# year's target (t), planned cost (c) and record (y). Adding a column is one line here and one use below.
+# The measure's own columns, then row name → column for the rest: its place in the plan (MEASURE_COLUMNS,
+# the same every year), then the year's target (t), planned cost (c) and record (y) (YEAR_COLUMNS). Adding
+# a column is one line here and one use below.
 ROW_FIELDS = ("code", "initiative_id", "department_id")
-ROW_COLUMNS = {
-    "measure_id": F("pk"),
+MEASURE_COLUMNS = {
     "measure_name": F("name"),
     "policy_id": F("initiative__policy_id"),
     "policy_numeral": F("initiative__policy__numeral"),
@@ -117,12 +117,15 @@ ROW_COLUMNS = {
     "department_is_sample": F("department__is_sample"),
     "unit": F("kgi__unit"),
     "direction": F("kgi__direction"),
+    "measure_notes": F("notes"),
+}
+YEAR_COLUMNS = {
+    "measure_id": F("pk"),
     "target_value": F("t__value"),
     "target_text": F("t__text"),
     "target_note": F("t__note"),
     "planned_cost": F("c__amount"),
     "cost_note": F("c__note"),
-    "measure_notes": F("notes"),
     "record_id": F("y__id"),
     "actual": F("y__kpi_actual"),
     "actual_text": F("y__kpi_actual_text"),
@@ -145,9 +148,12 @@ def _joined(measures, year):
     )
 
 
-def year_rows(measures, year):
-    """The measures with that year's target, planned cost and record joined in, as named rows: one query."""
-    return _joined(measures, year).annotate(**ROW_COLUMNS).values_list(*ROW_FIELDS, *ROW_COLUMNS, named=True)
+def year_rows(measures, year, measure_columns=True):
+    """The measures with that year's target, planned cost and record joined in, as named rows: one query.
+    Without ``measure_columns``, only the year's columns (and ``measure_id``): the rest is the same every year."""
+    fields = (*ROW_FIELDS, *MEASURE_COLUMNS) if measure_columns else ()
+    columns = {**(MEASURE_COLUMNS if measure_columns else {}), **YEAR_COLUMNS}
+    return _joined(measures, year).annotate(**columns).values_list(*fields, *YEAR_COLUMNS, named=True)
 
 
 def classified(measures, year, scale, today=None):
@@ -200,8 +206,8 @@ def filter_classified(rows, grade="", stage="", attention=""):
 def measure_facts(plan, years, measures, today=None, scale=None):
     """Facts for the given Measure queryset in each of `years`, measure by measure in plan order.
 
-    Queries: one per year (year_rows), one for delayed schedule bars, one for the grade thresholds
-    (none if ``scale`` is given).
+    Queries: one per year (year_rows; the measure's own columns with the first year only), one for delayed
+    schedule bars, one for the grade thresholds (none if ``scale`` is given).
     """
     today = today or timezone.localdate()
     years = list(years)
@@ -218,39 +224,20 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     url_parts = tuple(reverse("measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
     labels = {}  # policy/initiative/department labels, formatted once each
 
-    by_year = {}
-    for year in years:
+    by_year, common = {}, {}  # common: each measure's own fields, from the first year's rows
+    for index, year in enumerate(years):
         facts = by_year[year] = []
         overdue = {entered: is_overdue(year, entered, today) for entered in (True, False)}  # the same all year
-        for row in year_rows(measures, year):
+        for row in year_rows(measures, year, measure_columns=index == 0):
+            if index == 0:
+                common[row.measure_id] = _measure_fields(row, url_parts, labels)
             entered = row.record_id is not None and has_actuals(
                 row.actual, row.actual_text, row.actual_cost, row.work_done
             )
-            policy_label = labels.get(("p", row.policy_id)) or labels.setdefault(
-                ("p", row.policy_id), f"基本方針{row.policy_numeral} {row.policy_title}"
-            )
-            initiative_label = labels.get(("i", row.initiative_id)) or labels.setdefault(
-                ("i", row.initiative_id), f"取組{row.initiative_number}：{row.initiative_title}"
-            )
-            department_label = labels.get(("d", row.department_id))
-            if department_label is None:
-                department = row.department_name or ""
-                department_label = f"{department}（サンプル）" if row.department_is_sample else department
-                labels["d", row.department_id] = department_label
+            own = common[row.measure_id]
             fact = Fact(
-                measure_id=row.measure_id,
-                code=row.code,
-                name=row.measure_name,
-                url_parts=url_parts,
-                policy_id=row.policy_id,
-                policy_label=policy_label,
-                initiative_id=row.initiative_id,
-                initiative_label=initiative_label,
-                department_id=row.department_id,
-                department_name=department_label,
-                unit=row.unit or "",
+                **own,
                 year=year,
-                direction=row.direction or Direction.HIGHER,
                 target_value=row.target_value,
                 target_text=row.target_text or "",
                 target_note=row.target_note or "",
@@ -258,7 +245,6 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                 actual_text=row.actual_text or "",
                 planned_cost=row.planned_cost,
                 cost_note=row.cost_note or "",
-                measure_notes=row.measure_notes,
                 actual_cost=row.actual_cost,
                 status=row.status or MeasureYear.Status.DRAFT,
                 stage=pdca_stage(entered, row.evaluation_comment, row.improvement),
@@ -269,7 +255,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                 overdue=overdue[entered],
                 delayed=(row.measure_id, year) in delayed,
                 assessment=assess(
-                    row.direction or Direction.HIGHER,
+                    own["direction"],
                     row.target_value,
                     row.target_text,
                     row.actual,
@@ -280,6 +266,37 @@ def measure_facts(plan, years, measures, today=None, scale=None):
             facts.append(fact)
     # measure by measure, its years in order (the hearing sheet's rows)
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
+
+
+def _measure_fields(row, url_parts, labels):
+    """A Fact's fields that are the measure's own (the same every year), from a year_rows row; ``labels``
+    holds each policy, initiative and department label, formatted once."""
+    policy_label = labels.get(("p", row.policy_id)) or labels.setdefault(
+        ("p", row.policy_id), f"基本方針{row.policy_numeral} {row.policy_title}"
+    )
+    initiative_label = labels.get(("i", row.initiative_id)) or labels.setdefault(
+        ("i", row.initiative_id), f"取組{row.initiative_number}：{row.initiative_title}"
+    )
+    department_label = labels.get(("d", row.department_id))
+    if department_label is None:
+        department = row.department_name or ""
+        department_label = f"{department}（サンプル）" if row.department_is_sample else department
+        labels["d", row.department_id] = department_label
+    return {
+        "measure_id": row.measure_id,
+        "code": row.code,
+        "name": row.measure_name,
+        "url_parts": url_parts,
+        "policy_id": row.policy_id,
+        "policy_label": policy_label,
+        "initiative_id": row.initiative_id,
+        "initiative_label": initiative_label,
+        "department_id": row.department_id,
+        "department_name": department_label,
+        "unit": row.unit or "",
+        "direction": row.direction or Direction.HIGHER,
+        "measure_notes": row.measure_notes,
+    }
 
 
 def notes_of(facts):
