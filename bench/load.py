@@ -512,8 +512,26 @@ def summarise(name, title, tally, elapsed, restarts, verification, log_text, acc
         "restarts_seconds": [round(r, 2) for r in restarts],
         "database_is_locked_in_log": log_text.count("database is locked"),
         "server_errors_in_log": log_text.count("Internal Server Error:"),
+        "server_error_kinds": server_error_kinds(log_text),
         **verification,
     }
+
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*")
+
+
+def server_error_kinds(log_text):
+    """{"path: the exception's last line": count} of each "Internal Server Error" in the server's log, so that
+    a 500 can be looked into after the run (the log itself goes with the temporary folder)."""
+    kinds, path, last = Counter(), None, None
+    for line in [*log_text.splitlines(), "Internal Server Error: (end)"]:
+        if "Internal Server Error:" in line:
+            if path is not None:
+                kinds[f"{path}: {last or '?'}"[:300]] += 1
+            path, last = line.split("Internal Server Error:", 1)[1].strip(), None
+        elif path is not None and EXCEPTION_LINE.match(line):
+            last = line.strip()
+    return dict(kinds)
 
 
 def run_config(name, title, env, urls, gunicorn_args, workdir, restart=None):
@@ -693,6 +711,8 @@ def write_report(machine, results):
                 f"サーバーのログの database is locked {r['database_is_locked_in_log']} 回、"
                 f"Internal Server Error {r['server_errors_in_log']} 回"
             )
+        if r["server_error_kinds"]:
+            notes.append("500 の内訳 " + json.dumps(r["server_error_kinds"], ensure_ascii=False))
         if r["sign_in_errors"]:
             notes.append("ログインの失敗 " + json.dumps(r["sign_in_errors"], ensure_ascii=False))
         if notes:

@@ -7,7 +7,7 @@ processor asks for the user or the messages, both of which would need the databa
 
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
 
@@ -15,8 +15,12 @@ RETRY_AFTER_SECONDS = 30
 
 
 def database_unavailable(error):
-    """A lost or refused connection (or a database too busy to answer), not a fault of the request."""
-    return isinstance(error, (OperationalError, InterfaceError))
+    """A lost or refused connection (or a database too busy to answer), not a fault of the request.
+
+    The driver's bare DatabaseError counts too: psycopg2 raises it when the server goes away in the middle of
+    a result ("error with status PGRES_TUPLES_OK and no message from the libpq"), while every error of the
+    SQL itself has its own subclass (ProgrammingError, IntegrityError, DataError, InternalError, ...)."""
+    return isinstance(error, (OperationalError, InterfaceError)) or type(error) is DatabaseError
 
 
 def server_error(request):

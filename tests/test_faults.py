@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.decorators import login_not_required
-from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, ProgrammingError, connections, transaction
 from django.test import Client
 from django.urls import include, path, reverse
 
@@ -201,13 +201,25 @@ def lost_connection(request):
 
 
 @login_not_required
+def lost_mid_result(request):
+    raise DatabaseError("error with status PGRES_TUPLES_OK and no message from the libpq")
+
+
+@login_not_required
 def broken(request):
     raise RuntimeError("a bug")
 
 
+@login_not_required
+def bad_sql(request):
+    raise ProgrammingError('syntax error at or near "SELEC"')
+
+
 urlpatterns = [
     path("test-only/lost-connection/", lost_connection),
+    path("test-only/lost-mid-result/", lost_mid_result),
     path("test-only/bug/", broken),
+    path("test-only/bad-sql/", bad_sql),
     path("", include("ohnojo_dx.urls")),
 ]
 handler500 = errors.server_error
@@ -217,7 +229,9 @@ handler500 = errors.server_error
 def test_a_connection_lost_mid_request_answers_503_and_a_bug_still_500(db):
     client = Client(raise_request_exception=False)
     assert_japanese_503(client.get("/test-only/lost-connection/"))
-    response = client.get("/test-only/bug/")
-    assert response.status_code == 500
-    assert "Retry-After" not in response
-    assert "エラーが発生しました" in response.content.decode()
+    assert_japanese_503(client.get("/test-only/lost-mid-result/"))  # the driver's bare DatabaseError
+    for bug in ("/test-only/bug/", "/test-only/bad-sql/"):  # a fault of the code or of its SQL stays a 500
+        response = client.get(bug)
+        assert response.status_code == 500, bug
+        assert "Retry-After" not in response
+        assert "エラーが発生しました" in response.content.decode()
