@@ -13,7 +13,7 @@ from operator import or_
 from django.db.models import Count, F, FilteredRelation, Q, Sum
 from django.db.models.functions import Coalesce
 
-from kpi.models import KpiTarget, MeasureYear
+from kpi.models import KpiTarget, MeasureYear, no_target
 
 from .models import BudgetFigure, PlannedCost
 
@@ -92,7 +92,7 @@ CHAIN_LABELS = ["LCC（上限）", *(str(stage.label) for stage in STAGES), "決
 
 def kpi_expected(target_value, target_text):
     """The plan sets a KPI target for the year (a number or a text, not "－")."""
-    return target_value is not None or bool(target_text)
+    return not no_target(target_value, target_text)
 
 
 def kpi_recorded(actual, actual_text):

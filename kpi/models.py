@@ -198,7 +198,7 @@ class KpiTarget(models.Model):
 
     @property
     def is_none(self):
-        return self.value is None and not self.text
+        return no_target(self.value, self.text)
 
     def display(self, kgi=None):
         """kpi_text for this target, in the unit and shape of the measure's KGI."""
@@ -255,6 +255,11 @@ class GradeThreshold(models.Model):
 
     def __str__(self):
         return f"{self.grade}: {self.min_rate}%以上"
+
+
+def no_target(value, text):
+    """The plan's "－" for a year's KPI target: neither a number nor a text (not the same as 0)."""
+    return value is None and not text
 
 
 def has_actuals(kpi_actual, kpi_actual_text, actual_cost, work_done):
@@ -550,6 +555,11 @@ class EntryDeadline(models.Model):
     def days_left(self, today):
         """Days until the deadline (0 on the day, negative once it has passed)."""
         return (self.due_on - today).days
+
+    def when(self, today):
+        """The days left as the dashboard and the reminders say it."""
+        left = self.days_left(today)
+        return f"あと{left}日" if left > 0 else "本日が期限" if left == 0 else f"期限を{-left}日過ぎています"
 
     def reminds_on(self, today):
         """Whether kpi.reminders reminds of this deadline on ``today``."""

@@ -15,12 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Measure
 from initiatives.roles import Role
 
+from .attention import record_state
 from .models import EntryDeadline, MeasureYear, ReminderSent
 
 NOT_ENTERED, RETURNED, NOT_SUBMITTED = "未入力", "差戻し", "未提出"
@@ -41,15 +42,13 @@ class Item:
         return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 
+# What is left to do, by the record's state (kpi.attention.record_state); approved and submitted: nothing.
+LEFT_TO_DO = {"none": NOT_ENTERED, "returned": RETURNED, "draft": NOT_SUBMITTED}
+
+
 def item_state(record):
     """What is left to do for one measure-year (None if nothing): the record may be None (nothing yet)."""
-    if record is not None and record.status in (MeasureYear.Status.SUBMITTED, MeasureYear.Status.APPROVED):
-        return None
-    if record is not None and record.status == MeasureYear.Status.RETURNED:
-        return RETURNED
-    if record is None or not record.has_actuals:
-        return NOT_ENTERED
-    return NOT_SUBMITTED
+    return LEFT_TO_DO.get(record_state(record)[0])
 
 
 def active_deadlines(today):
@@ -96,10 +95,6 @@ def due_reminders(today):
     return out
 
 
-def japanese_date(day):
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def message(user, items, today):
     """(subject, body) of one user's reminder, in Japanese."""
     name = user.get_full_name() or user.username
@@ -113,11 +108,9 @@ def message(user, items, today):
     for item in items:
         by_deadline[item.deadline].append(item)
     for deadline, group in by_deadline.items():
-        left = deadline.days_left(today)
-        when = f"あと{left}日" if left > 0 else "本日が期限" if left == 0 else f"期限を{-left}日過ぎています"
         lines.append(
             f"■ {deadline.plan.title} {fiscal_year_label(deadline.fiscal_year)}"
-            f"（入力期限 {japanese_date(deadline.due_on)}、{when}）"
+            f"（入力期限 {dateformat.format(deadline.due_on, 'Y年n月j日')}、{deadline.when(today)}）"
         )
         lines += [f"・{item.measure.code} {item.measure.name}：{item.state}\n  {item.url}" for item in group]
         lines.append("")

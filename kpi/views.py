@@ -294,12 +294,12 @@ def dashboard_context(request):
     rows = _classified(context)
     summaries = summarise(context["plan"], context["year"], rows)
     deadline = deadline_of(context["plan"], context["year"])
-    days_left = deadline.days_left(timezone.localdate()) if deadline else None
+    today = timezone.localdate()
     total = summaries[0]
     context.update(
         deadline=deadline,
-        days_left=days_left,
-        days_past=-days_left if days_left is not None and days_left < 0 else None,
+        deadline_passed=deadline is not None and deadline.days_left(today) < 0,
+        deadline_when=deadline.when(today) if deadline else "",
         # the filter's measures whose record is not yet submitted or approved
         left_to_do=total.measures
         - total.statuses[MeasureYear.Status.SUBMITTED]
