@@ -60,6 +60,22 @@ def grade_scale(plan):
     return tuple(rows) or DEFAULT_THRESHOLDS
 
 
+def grade_meanings(scale):
+    """What each grade of a scale means, as the public page says it: {"S": "達成度110%以上", …, "D": "60%未満"}."""
+    meanings = {}
+    for index, (grade, minimum) in enumerate(scale):
+        last = index == len(scale) - 1
+        if last and minimum == 0 and index:
+            meanings[grade] = f"達成度{_percent(scale[index - 1][1])}未満"
+        else:
+            meanings[grade] = f"達成度{_percent(minimum)}以上"
+    return meanings
+
+
+def _percent(value):
+    return f"{Decimal(value).normalize():f}%"
+
+
 def achievement_rate(direction, target, actual):
     target, actual = Decimal(target), Decimal(actual)
     if direction == Direction.LOWER:

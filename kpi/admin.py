@@ -11,7 +11,16 @@ from django.forms.models import BaseInlineFormSet
 from initiatives.admin import HistoryAdmin, ListOnly, PortalAdmin, PortalAdminForm, ReadOnlyAdmin
 
 from . import workflow
-from .models import BarStatus, EntryDeadline, GradeThreshold, Kgi, KpiTarget, MeasureYear, ReminderSent
+from .models import (
+    BarStatus,
+    EntryDeadline,
+    GradeThreshold,
+    Kgi,
+    KpiTarget,
+    MeasureYear,
+    Publication,
+    ReminderSent,
+)
 
 ADMIN_REASON = "管理画面"
 
@@ -152,6 +161,15 @@ class ReminderSentAdmin(ListOnly, PortalAdmin):
     list_display = ["user", "sent_on", "measures"]
     list_filter = ["sent_on"]
     list_select_related = ["user"]
+
+
+@admin.register(Publication)
+class PublicationAdmin(ListOnly, PortalAdmin):
+    """Published years (written on the publish page only, kpi.publishing)."""
+
+    list_display = ["plan", "fiscal_year", "published_on", "licence"]
+    list_filter = ["plan"]
+    list_select_related = ["plan"]
 
 
 class BarStatusInline(admin.TabularInline):

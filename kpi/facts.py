@@ -47,6 +47,7 @@ class Fact:
     unit: str
     year: int
     direction: str = Direction.HIGHER
+    indicator: str = ""  # the KGI's 指標
     target_value: Decimal | None = None
     target_text: str = ""
     target_note: str = ""
@@ -65,6 +66,7 @@ class Fact:
     overdue: bool = False
     delayed: bool = False
     assessment: object = None
+    sample: bool = False  # the record is the demo's made-up figures
 
     @property
     def attention(self):
@@ -116,6 +118,7 @@ MEASURE_COLUMNS = {
     "department_name": F("department__name"),
     "department_is_sample": F("department__is_sample"),
     "unit": F("kgi__unit"),
+    "indicator": F("kgi__indicator"),
     "direction": F("kgi__direction"),
     "measure_notes": F("notes"),
 }
@@ -136,6 +139,7 @@ YEAR_COLUMNS = {
     "improvement": F("y__improvement"),
     "improvement_text": F("y__improvement_text"),
     "status": F("y__status"),
+    "sample": F("y__is_sample"),
 }
 
 
@@ -247,6 +251,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                 cost_note=row.cost_note or "",
                 actual_cost=row.actual_cost,
                 status=row.status or MeasureYear.Status.DRAFT,
+                sample=bool(row.sample),
                 stage=pdca_stage(entered, row.evaluation_comment, row.improvement),
                 entered=entered,
                 evaluation_comment=row.evaluation_comment or "",
@@ -294,6 +299,7 @@ def _measure_fields(row, url_parts, labels):
         "department_id": row.department_id,
         "department_name": department_label,
         "unit": row.unit or "",
+        "indicator": row.indicator or "",
         "direction": row.direction or Direction.HIGHER,
         "measure_notes": row.measure_notes,
     }

@@ -253,3 +253,23 @@ class BulkApproveForm(forms.Form):
         """{record id: version seen}; a record shown without its version counts as stale (-1)."""
         versions = {r.pk: self.cleaned_data.get(f"version-{r.pk}") for r in self.cleaned_data["records"]}
         return {pk: -1 if seen is None else seen for pk, seen in versions.items()}
+
+
+class PublishForm(forms.Form):
+    """公表 of a plan's year (kpi.publishing.publish): the licence and which approved 改善方針 are public."""
+
+    seen_version = seen_version_field()
+    licence = forms.CharField(label=_("利用条件（ライセンス）"), max_length=100)
+    licence_url = forms.URLField(label=_("利用条件のURL"), max_length=200, assume_scheme="https")
+    improvements = forms.ModelMultipleChoiceField(
+        label=_("公表する改善方針"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("承認済みの改善方針のうち、公開ページとオープンデータに載せるものを選びます。"),
+    )
+
+    def __init__(self, *args, improvements, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["improvements"].queryset = improvements
+        self.fields["improvements"].label_from_instance = lambda m: f"{m.code} {m.name}"

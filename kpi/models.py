@@ -9,12 +9,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.functions import Cast, Round
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_number
 from initiatives.models import (
     by_year_index,
+    fiscal_year_range_check,
     not_negative,
     per_measure_year,
     plan_of,
@@ -580,3 +582,51 @@ class ReminderSent(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.sent_on:%Y-%m-%d}"
+
+
+# The licence open data is published under unless the DX推進部門 chooses another (政府標準利用規約 2.0 is
+# compatible with it). A link for people to follow; nothing is fetched from it.
+DEFAULT_LICENCE = ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed.ja")
+
+
+class Publication(models.Model):
+    """公表: the DX推進部門 publishes a plan's results of one year. The public page and the open data
+    (kpi.publishing) show a published year's approved records only, and the 改善方針 chosen here."""
+
+    plan = models.ForeignKey("initiatives.Plan", models.PROTECT, related_name="publications", verbose_name=_("計画"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    published_on = models.DateField(_("公表日"))
+    licence = models.CharField(_("利用条件（ライセンス）"), max_length=100, default=DEFAULT_LICENCE[0])
+    licence_url = models.URLField(_("利用条件のURL"), default=DEFAULT_LICENCE[1])
+    public_improvements = models.ManyToManyField(
+        "initiatives.Measure",
+        blank=True,
+        related_name="+",
+        verbose_name=_("改善方針を公表する施策"),
+        help_text=_("承認済みの改善方針のうち、公開ページとオープンデータに載せるもの"),
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("公表者")
+    )
+    version = models.PositiveIntegerField(_("版"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("公表")
+        verbose_name_plural = _("公表")
+        ordering = ["plan", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "fiscal_year"],
+                name="publication_once_per_year",
+                violation_error_message=_("この計画のこの年度はもう公表されています。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "publication_year_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} {fiscal_year_label(self.fiscal_year)}"
+
+    def get_absolute_url(self):
+        return reverse("kpi:public_year", args=[self.plan.code, self.fiscal_year])

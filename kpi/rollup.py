@@ -25,6 +25,13 @@ def execution_rate(actual, planned):
     return (Decimal(actual) / Decimal(planned) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def share(count, total):
+    """A count's share of the total (%), one decimal, half up; None of nothing."""
+    if not total:
+        return None
+    return (Decimal(count) * 100 / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 @dataclass
 class Summary:
     """Counts and sums over a group of measure-years (a plan, a policy or an initiative)."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_transfer
+from . import views, views_public, views_transfer
 
 app_name = "kpi"
 measure_year = "plans/<slug:plan_code>/measures/<slug:code>/years/<int:year>/"
@@ -17,4 +17,11 @@ urlpatterns = [
     path(plan_year + "actuals/", views_transfer.actuals, name="actuals"),
     path(plan_year + "actuals/download/", views_transfer.actuals_download, name="actuals_download"),
     path(plan_year + "actuals/confirm/", views_transfer.actuals_confirm, name="actuals_confirm"),
+    path(plan_year + "publish/", views_public.publish, name="publish"),
+    # The public side, no login (kpi.publishing decides what it shows)
+    path("open/", views_public.public_index, name="public_index"),
+    path("open/schema.json", views_public.open_data_schema, name="open_data_schema"),
+    path("open/<slug:plan_code>/<int:year>/", views_public.public_year, name="public_year"),
+    path("open/<slug:plan_code>/<int:year>/results.csv", views_public.public_csv, name="public_csv"),
+    path("open/<slug:plan_code>/<int:year>/results.json", views_public.public_json, name="public_json"),
 ]

@@ -10,6 +10,8 @@ from django.db import transaction
 
 from initiatives.models import Department, Measure, Plan
 from initiatives.roles import Role, role_group, setup_roles
+from kpi.models import DEFAULT_LICENCE, Publication
+from kpi.publishing import publish, publishable_improvements
 from ohnojo_dx.sample_actuals import load_sample_actuals
 
 DEMO_PASSWORD = "ohnojo-demo-2026"
@@ -57,4 +59,9 @@ def load_demo(plan_code):
             user.departments.set([Department.objects.get(code=department_code)])
         if role == Role.DX_OFFICE:
             approver = user
-    load_sample_actuals(Plan.objects.get(code=plan_code), approver)
+    plan = Plan.objects.get(code=plan_code)
+    load_sample_actuals(plan, approver)
+    # The public page shows a year: the plan's first, whose sample records are all approved.
+    if not Publication.objects.filter(plan=plan, fiscal_year=plan.start_year).exists():
+        improvements = publishable_improvements(plan, plan.start_year)
+        publish(plan, plan.start_year, approver, 0, *DEFAULT_LICENCE, improvements=improvements)

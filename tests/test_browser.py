@@ -171,3 +171,41 @@ def test_hearing_sheets_print_one_measure_to_an_a4_page(page, plan, viewer, depa
     assert styles == [["page", "sheet"], ["page", "sheet"], ["auto", "sheet"]]
     expect(page.locator(".breadcrumbs")).to_be_hidden()
     assert page.problems == []
+
+
+def test_dx_office_publishes_a_year_and_anyone_reads_it_without_logging_in(page, plan, dx_user):
+    from initiatives.models import Measure
+    from kpi.models import KpiTarget, MeasureYear
+
+    measure = Measure.objects.filter(plan=plan, kpi_targets__fiscal_year=2024, kpi_targets__value__gt=0).first()
+    target = KpiTarget.objects.get(measure=measure, fiscal_year=2024).value
+    MeasureYear.objects.create(
+        measure=measure, fiscal_year=2024, kpi_actual=target, status="approved", improvement="continue",
+        improvement_text="公開する改善方針の内容",
+    )  # fmt: skip
+
+    log_in(page, dx_user)
+    page.goto(f"/plans/{plan.code}/years/2024/pdca/")
+    page.get_by_role("link", name="この年度の結果を公表する（公開ページ・オープンデータ）").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("結果の公表")
+    assert serious_violations(page) == []
+    page.get_by_label(f"{measure.code} {measure.name}").check()
+    page.get_by_role("button", name="公表する").click()
+    expect(page.get_by_role("status")).to_contain_text("公表しました")
+    page.get_by_role("button", name="ログアウト").click()
+
+    page.goto("/open/")
+    page.get_by_role("link", name="R6（2024）年度").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(plan.title)
+    counts = page.get_by_role("table", name=re.compile("個別施策 30件の内訳"))
+    expect(counts.locator('tr[data-grade="A"] td').nth(1)).to_have_text("1")
+    expect(counts.locator('tr[data-grade="A"] td').nth(2)).to_have_text("3.3%")
+    row = page.locator(f'tr[data-code="{measure.code}"]')
+    expect(row.locator(".grade-badge")).to_have_text("A")
+    expect(row).to_contain_text("公開する改善方針の内容")
+    assert serious_violations(page) == []
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV（UTF-8・BOM付き）").click()
+    with open(download_info.value.path(), "rb") as f:
+        assert f.read(3) == b"\xef\xbb\xbf"
+    assert page.problems == []

@@ -146,6 +146,12 @@ def pages(plan, measure, job):
             "plan, the job with its file",
         ),
         (
+            "publish form",
+            reverse("kpi:publish", args=[plan.code, YEAR]),
+            4,
+            "plan, the publication, the 改善方針 it may name, the measures counted (all and approved)",
+        ),
+        (
             "revision form",
             reverse("budget:revise_measure", args=[plan.code, 1, measure.code]),
             5,
@@ -173,6 +179,7 @@ PAGES = [
     "next plan form",
     "revisions",
     "revision form",
+    "publish form",
     "export job page",
     "export download",
 ]
@@ -190,7 +197,8 @@ def test_every_page_is_listed():
     here |= {"budget:chain", "budget:figure_edit", "budget:hearings", "budget:hearing_sheets"}
     here |= {"budget:hearing_edit", "budget:decision_edit", "budget:final_edit", "budget:next_plan"}
     here |= {"budget:revisions", "budget:revise_measure"}
-    here |= {"budget:export_job", "budget:export_download"}
+    here |= {"budget:export_job", "budget:export_download", "kpi:publish"}
+    here |= {"kpi:public_index", "kpi:public_year", "kpi:public_csv", "kpi:public_json", "kpi:open_data_schema"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
     not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages
@@ -212,4 +220,39 @@ def test_page_queries_do_not_grow_with_the_plan(client, dx_user, plan, departmen
         assert client.get(url).status_code == 200, name
     grow_plan(plan, 2970, YEAR)
     with django_assert_num_queries(SIGNED_IN + queries):
+        assert client.get(url).status_code == 200, name
+
+
+def public_pages(plan):
+    """(page, URL, queries for an anonymous visitor, what they are) of the public side."""
+    year_queries = "the publication with its plan, thresholds, the named 改善方針, delayed bars, the joined rows"
+    return [
+        ("public index", reverse("kpi:public_index"), 1, "the publications with their plans"),
+        (
+            "public year",
+            reverse("kpi:public_year", args=[plan.code, YEAR]),
+            6,
+            f"{year_queries}; the plan's published years",
+        ),
+        ("public CSV", reverse("kpi:public_csv", args=[plan.code, YEAR]), 5, year_queries),
+        ("public JSON", reverse("kpi:public_json", args=[plan.code, YEAR]), 5, year_queries),
+        ("open data schema", reverse("kpi:open_data_schema"), 0, "none: a file"),
+    ]
+
+
+@pytest.mark.parametrize("page", ["public index", "public year", "public CSV", "public JSON", "open data schema"])
+def test_public_page_queries_do_not_grow_with_the_plan(client, dx_user, plan, page, django_assert_num_queries):
+    """The public side, for a visitor who is not signed in, with every measure's record approved."""
+    from kpi.publishing import publish
+
+    grow_plan(plan, 0, YEAR)
+    MeasureYear.objects.filter(measure__plan=plan, fiscal_year=YEAR).update(status="approved")
+    publish(plan, YEAR, dx_user, 0, "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed.ja", [])
+    name, url, queries, _what = next(p for p in public_pages(plan) if p[0] == page)
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200, name
+    MeasureYear.objects.filter(measure__plan=plan, fiscal_year=YEAR).update(status="draft")
+    grow_plan(plan, 2970, YEAR)
+    MeasureYear.objects.filter(measure__plan=plan, fiscal_year=YEAR).update(status="approved")
+    with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200, name

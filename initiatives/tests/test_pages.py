@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 PLAN_APPS = ("initiatives", "kpi", "budget")
 
 PUBLIC = {"login", "healthz"}
+# The public side (no login) shows published years only: kpi/tests/test_publishing.py
+PUBLIC |= {"kpi:public_index", "kpi:open_data_schema", "kpi:public_year", "kpi:public_csv", "kpi:public_json"}
 POST_ONLY = {
     "logout",
     "kpi:approve",
@@ -32,6 +34,7 @@ POST_ONLY = {
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
 ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
 ENTRY |= {"budget:revise_measure", "budget:next_plan"}  # the next plan: budget/tests/test_next_plan.py
+ENTRY |= {"kpi:publish"}  # the DX推進部門 only: kpi/tests/test_publishing.py
 # A background download's page and file answer only who asked for it (and the DX推進部門):
 # budget/tests/test_exports.py covers them.
 OWN = {"budget:export_job", "budget:export_download"}

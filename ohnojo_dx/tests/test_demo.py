@@ -75,3 +75,16 @@ def test_sample_budget_chain_is_labelled_and_flags_some_requests(plan):
     over = [c for c in chains if any(f.code == "over_ceiling" for f in c.flags)]
     assert over and all(c.figure("request").note.startswith("（サンプル）") for c in over)
     assert all(c.amount("assessed") <= c.ceiling for c in chains if c.ceiling is not None)
+
+
+def test_demo_publishes_its_first_year_marked_as_sample(plan, client):
+    call_command("load_demo")
+    call_command("load_demo")  # publishing again changes nothing
+    from kpi.models import Publication
+
+    (publication,) = Publication.objects.all()
+    assert publication.fiscal_year == plan.start_year
+    html = client.get(publication.get_absolute_url()).content.decode()
+    assert "デモ用の架空の実績（サンプル）が含まれます" in html
+    approved = MeasureYear.objects.filter(measure__plan=plan, fiscal_year=plan.start_year, status="approved").count()
+    assert html.count('<span class="badge sample">サンプル</span>') == approved + 1  # each actual, and the notice

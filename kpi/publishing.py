@@ -1,0 +1,249 @@
+"""公表: what the public page and the open data (CSV, JSON) show of a plan's published year, in one place.
+
+- A year is shown only once the DX推進部門 has published it (kpi.models.Publication).
+- Of a published year, a measure's actual, 達成度 and grade appear only when its record is approved;
+  the others show the plan's target and 「未公表」. Reopening a record hides it again.
+- A 改善方針 appears only when its record is approved and the publication names the measure.
+- Nothing of a person is read: no approver, recorder or editor names.
+
+Each record has the fields of the documented schema (kpi/open_data.schema.json), in its order.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from initiatives import permissions
+from initiatives.fiscal import fiscal_year_label
+from initiatives.models import PLAN_ORDER, Measure
+
+from .achievement import grade_meanings, grade_scale
+from .facts import measure_facts
+from .models import MeasureYear, Publication
+from .rollup import share
+
+SCHEMA_PATH = Path(__file__).with_name("open_data.schema.json")
+PUBLISHED, NOT_PUBLISHED = "公表", "未公表"
+NO_GRADE = "評価なし"
+
+
+@cache
+def schema():
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def record_fields():
+    """(name, CSV heading) of a record, in the schema's order."""
+    return [(name, spec["title"]) for name, spec in schema()["$defs"]["record"]["properties"].items()]
+
+
+@dataclass(slots=True)
+class GradeCount:
+    grade: str
+    meaning: str
+    count: int
+    share: Decimal | None
+
+
+@dataclass(slots=True)
+class PublicRecord:
+    data: dict  # the schema's record
+    target: str  # the target and the actual as they read on a page ("30件", "25%減", "－")
+    actual: str
+    sample: bool = False  # the demo's made-up figures (shown as サンプル)
+
+
+@dataclass
+class PublicYear:
+    """A published year as the public page, the CSV and the JSON show it."""
+
+    publication: Publication
+    records: list
+    grade_counts: list
+
+    @property
+    def plan(self):
+        return self.publication.plan
+
+    @property
+    def has_samples(self):
+        return any(r.sample for r in self.records)
+
+    def tree(self):
+        """[(policy, [(initiative, [record, …]), …]), …] in plan order, for the page."""
+        policies = []
+        for record in self.records:
+            policy, initiative = record.data["policy"], record.data["initiative"]
+            if not policies or policies[-1][0] != policy:
+                policies.append((policy, []))
+            initiatives = policies[-1][1]
+            if not initiatives or initiatives[-1][0] != initiative:
+                initiatives.append((initiative, []))
+            initiatives[-1][1].append(record)
+        return policies
+
+    def document(self):
+        """The JSON document (the schema's top level)."""
+        plan, publication = self.plan, self.publication
+        return {
+            "license": {"name": publication.licence, "url": publication.licence_url},
+            "plan": {
+                "code": plan.code,
+                "title": plan.title,
+                "municipality": plan.municipality,
+                "start_year": plan.start_year,
+                "end_year": plan.end_year,
+            },
+            "fiscal_year": publication.fiscal_year,
+            "fiscal_year_label": fiscal_year_label(publication.fiscal_year),
+            "published_on": publication.published_on.isoformat(),
+            "grade_counts": [
+                {"grade": g.grade, "meaning": g.meaning, "count": g.count, "share": _number(g.share)}
+                for g in self.grade_counts
+            ],
+            "records": [{name: _number(value) for name, value in r.data.items()} for r in self.records],
+        }
+
+    def to_json(self):
+        return json.dumps(self.document(), ensure_ascii=False, indent=1).encode("utf-8")
+
+    def to_csv(self):
+        """The records as CSV, UTF-8 with a BOM (Excel opens the Japanese text), headed by the schema's titles."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        fields = record_fields()
+        writer.writerow([title for _, title in fields])
+        for record in self.records:
+            writer.writerow([_csv_cell(record.data[name]) for name, _ in fields])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# Text a spreadsheet would run as a formula gets a leading "'" (OWASP's list; the schema says so). Not
+# defusedcsv, which also marks "%" and "|": open data must keep a unit "%" as it is.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _number(value):
+    """A Decimal as a JSON number (an int when whole)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def public_year(publication):
+    """The published year's records and grade counts. Queries: thresholds, the named 改善方針, the facts (2)."""
+    plan, year = publication.plan, publication.fiscal_year
+    scale = grade_scale(plan)
+    improvements = set(publication.public_improvements.values_list("pk", flat=True))
+    records = []
+    counts = dict.fromkeys([grade for grade, _ in scale], 0) | {NO_GRADE: 0, NOT_PUBLISHED: 0}
+    for fact in measure_facts(plan, [year], Measure.objects.filter(plan=plan), scale=scale):
+        approved = fact.status == MeasureYear.Status.APPROVED
+        assessment = fact.assessment if approved else None
+        shown_improvement = approved and fact.measure_id in improvements and bool(fact.improvement)
+        data = {
+            "plan_code": plan.code,
+            "fiscal_year": year,
+            "policy": fact.policy_label,
+            "initiative": fact.initiative_label,
+            "measure_code": fact.code,
+            "measure_name": fact.name,
+            "department": fact.department_name,
+            "indicator": fact.indicator,
+            "unit": fact.unit,
+            "target_value": fact.target_value,
+            "target_text": fact.target_text,
+            "result": PUBLISHED if approved else NOT_PUBLISHED,
+            "actual_value": fact.actual if approved else None,
+            "actual_text": fact.actual_text if approved else "",
+            "achievement_rate": assessment.rate if assessment else None,
+            "grade": assessment.grade if assessment else "",
+            "improvement": str(MeasureYear.Improvement(fact.improvement).label) if shown_improvement else "",
+            "improvement_text": fact.improvement_text if shown_improvement else "",
+        }
+        actual = str(fact.actual_display()) if approved else ""
+        records.append(PublicRecord(data, str(fact.target_display()), actual, approved and fact.sample))
+        counts[(assessment.grade or NO_GRADE) if assessment else NOT_PUBLISHED] += 1
+    meanings = grade_meanings(scale) | {NO_GRADE: "目標なし・実績なし・判定待ち", NOT_PUBLISHED: "承認前"}
+    total = len(records)
+    grade_counts = [GradeCount(key, meanings[key], n, share(n, total)) for key, n in counts.items()]
+    return PublicYear(publication, records, grade_counts)
+
+
+def publishable_improvements(plan, year):
+    """The measures whose approved record of the year has a 改善方針: what a publication may name."""
+    return (
+        Measure.objects.filter(
+            plan=plan,
+            years__fiscal_year=year,
+            years__status=MeasureYear.Status.APPROVED,
+            years__improvement__gt="",
+        )
+        .select_related("initiative__policy")
+        .order_by(*PLAN_ORDER)
+    )
+
+
+CHANGED_MEANWHILE = (
+    "この年度の公表は、画面を開いた後に他の人が変更しています。画面を開き直してから、もう一度操作してください。"
+)
+
+
+def _check_seen(publication, seen_version):
+    """The publication as the page showed it (0: none yet), else nothing is written."""
+    if (publication.version if publication else 0) != seen_version:
+        raise ValidationError(CHANGED_MEANWHILE, code="changed_meanwhile")
+
+
+@transaction.atomic
+def publish(plan, year, user, seen_version, licence, licence_url, improvements, today=None):
+    """Publish (or publish again, with other choices) a plan's year. ``improvements``: measures whose
+    改善方針 is public; only those publishable_improvements allows are kept."""
+    permissions.require(user.has_perm(permissions.APPROVE))
+    plan.check_fiscal_year(year)
+    publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year).first()
+    _check_seen(publication, seen_version)
+    if publication is None:
+        publication = Publication(plan=plan, fiscal_year=year, published_on=today or timezone.localdate())
+    else:
+        publication.version += 1
+    publication.licence, publication.licence_url, publication.published_by = licence, licence_url, user
+    publication._history_user, publication._change_reason = user, "公表"
+    publication.full_clean()
+    try:
+        with transaction.atomic():
+            publication.save()
+    except IntegrityError:  # published by someone else between the check and the write
+        raise ValidationError(CHANGED_MEANWHILE, code="changed_meanwhile") from None
+    allowed = publishable_improvements(plan, year).filter(pk__in=[m.pk for m in improvements])
+    publication.public_improvements.set(allowed)
+    return publication
+
+
+@transaction.atomic
+def withdraw(plan, year, user, seen_version):
+    """Take a published year off the public page and the open data."""
+    permissions.require(user.has_perm(permissions.APPROVE))
+    publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year).first()
+    _check_seen(publication, seen_version)
+    if publication is None:
+        return
+    publication._history_user, publication._change_reason = user, "公表の取り下げ"
+    publication.public_improvements.clear()
+    publication.delete()

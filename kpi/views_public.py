@@ -1,0 +1,131 @@
+"""The public side (no login): published years of a plan, their open data and its schema; and the
+DX推進部門's page that publishes a year. What is shown is decided in kpi.publishing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from initiatives import permissions
+from initiatives.fiscal import fiscal_year_label
+from initiatives.models import Plan
+
+from . import publishing
+from .forms import PublishForm
+from .models import DEFAULT_LICENCE, MeasureYear, Publication
+from .views import _plan_year
+
+
+@require_GET
+@login_not_required
+def public_index(request):
+    """Every published year, plan by plan. Queries: the publications with their plans."""
+    publications = Publication.objects.select_related("plan").order_by("plan__code", "-fiscal_year")
+    plans = {}
+    for publication in publications:
+        plans.setdefault(publication.plan, []).append(publication)
+    return render(request, "kpi/public_index.html", {"plans": plans})
+
+
+def _published(plan_code, year):
+    return get_object_or_404(Publication.objects.select_related("plan"), plan__code=plan_code, fiscal_year=year)
+
+
+@require_GET
+@login_not_required
+def public_year(request, plan_code, year):
+    """A published year: the plan tree with each measure's target, actual and grade, the grade counts.
+    Queries: the publication and plan, the plan's other published years, thresholds, the named 改善方針,
+    the facts (2)."""
+    publication = _published(plan_code, year)
+    years = list(
+        Publication.objects.filter(plan=publication.plan).order_by("fiscal_year").values_list("fiscal_year", flat=True)
+    )
+    shown = publishing.public_year(publication)
+    return render(
+        request,
+        "kpi/public_year.html",
+        {"shown": shown, "plan": publication.plan, "publication": publication, "years": years},
+    )
+
+
+def _file_name(publication, extension):
+    return f"{publication.plan.code}-{publication.fiscal_year}.{extension}"
+
+
+def _with_licence(response, publication, extension):
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(publication, extension)}"'
+    response["Link"] = f'<{publication.licence_url}>; rel="license"'
+    return response
+
+
+@require_GET
+@login_not_required
+def public_csv(request, plan_code, year):
+    publication = _published(plan_code, year)
+    content = publishing.public_year(publication).to_csv()
+    return _with_licence(HttpResponse(content, content_type="text/csv; charset=utf-8"), publication, "csv")
+
+
+@require_GET
+@login_not_required
+def public_json(request, plan_code, year):
+    publication = _published(plan_code, year)
+    content = publishing.public_year(publication).to_json()
+    return _with_licence(HttpResponse(content, content_type="application/json"), publication, "json")
+
+
+@require_GET
+@login_not_required
+def open_data_schema(request):
+    """The schema the CSV and the JSON follow (kpi/open_data.schema.json)."""
+    return JsonResponse(publishing.schema(), json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+
+def publish(request, plan_code, year):
+    """The DX推進部門 publishes a plan's year, changes what is public, or withdraws it.
+
+    Queries (GET): plan, the publication, those 改善方針 it names, those it may name, the counts."""
+    plan = get_object_or_404(Plan, code=plan_code)
+    _plan_year(plan, year)
+    permissions.require(request.user.has_perm(permissions.APPROVE))
+    publication = Publication.objects.filter(plan=plan, fiscal_year=year).first()
+    improvements = publishing.publishable_improvements(plan, year)
+    initial = {
+        "seen_version": publication.version if publication else 0,
+        "licence": publication.licence if publication else DEFAULT_LICENCE[0],
+        "licence_url": publication.licence_url if publication else DEFAULT_LICENCE[1],
+        "improvements": list(publication.public_improvements.all()) if publication else [],
+    }
+    form = PublishForm(request.POST or None, initial=initial, improvements=improvements)
+    label = fiscal_year_label(year)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if "withdraw" in request.POST:
+                publishing.withdraw(plan, year, request.user, data["seen_version"])
+                messages.success(request, f"{label}の公表を取り下げました。公開ページとオープンデータから外れました。")
+                return redirect(reverse("kpi:publish", args=[plan.code, year]))
+            publishing.publish(
+                plan,
+                year,
+                request.user,
+                data["seen_version"],
+                data["licence"],
+                data["licence_url"],
+                data["improvements"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"{label}の結果を公表しました。")
+            return redirect(reverse("kpi:publish", args=[plan.code, year]))
+    approved = Q(years__fiscal_year=year, years__status=MeasureYear.Status.APPROVED)
+    counts = plan.measures.aggregate(measures=Count("pk", distinct=True), approved=Count("pk", filter=approved))
+    context = {"plan": plan, "year": year, "publication": publication, "form": form, **counts}
+    return render(request, "kpi/publish_form.html", context)
