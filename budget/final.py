@@ -18,7 +18,7 @@ from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
 from kpi.rollup import execution_rate
 
 from .models import FinalEvaluation, PlannedCost
-from .reports import measure_columns
+from .reports import measure_columns, place_cells
 from .xlsx import Column, Report
 
 
@@ -52,7 +52,7 @@ def final_rows(plan, measures=None):
     queries (seven with the noted KPI targets)."""
     measures = Measure.objects.filter(plan=plan) if measures is None else measures
     scope = measures
-    measures = list(measures.select_related("kgi", "department", "initiative__policy").order_by(*PLAN_ORDER))
+    measures = list(measures.select_related("kgi", "department", "initiative__policy", "group").order_by(*PLAN_ORDER))
     years = defaultdict(dict)
     spent = {}
     records = MeasureYear.objects.filter(measure__in=scope, fiscal_year__in=plan.fiscal_years).values_list(
@@ -115,7 +115,7 @@ def final_report(plan, department=None, measures=None):
     """計画期間の総括 as a Report (page, .xlsx, CSV); ``measures``: the rows of only these (a page of the
     report's measures)."""
     columns = [
-        *measure_columns(),
+        *measure_columns(plan),
         Column("数値目標（KGI）", width=36),
         Column("期間の実績", width=16),
         Column("達成度（%）", "percent", "KGI", 9),
@@ -139,8 +139,12 @@ def final_report(plan, department=None, measures=None):
             yield [
                 m.code,
                 m.name,
-                str(m.initiative.policy),
-                str(m.initiative),
+                *place_cells(
+                    plan,
+                    plan.policy_label(m.initiative.policy.numeral, m.initiative.policy.title),
+                    plan.initiative_label(m.initiative.number, m.initiative.title),
+                    plan.group_label(m.group.number, m.group.title) if m.group else "",
+                ),
                 str(m.department) if m.department else "",
                 kgi.text if kgi else "",
                 row.reached,

@@ -50,6 +50,7 @@ class BusinessSheet:
     initiative: str
     kgi: str
     notes: str = ""  # the ※ notes of its KPI targets and LCC, with their texts (initiatives.notes)
+    group: str = ""  # the third level of a plan of four levels
     years: list = field(default_factory=list)
     schedule: list = field(default_factory=list)  # [(bar label, years it covers as text, progress this year)]
     evaluation: str = ""
@@ -112,6 +113,7 @@ def business_sheets(plan, year, measures):
             department=measure.department.name if measure.department else "",
             policy=first.policy_label if first else "",
             initiative=first.initiative_label if first else "",
+            group=first.group_label if first else "",
             kgi=kgi.text if kgi else "",
             notes=notes_of(list(by_year.values())),
             decision=decisions.get(measure.pk),
@@ -230,9 +232,12 @@ def sheets_to_xlsx(summary, sheets, year):
         ws.set_column(1, SHEET_COLUMNS - 1, COLUMN_WIDTH)
         out = _SheetWriter(ws, styles)
         out.heading(f"事業シート　{fiscal_year_label(year)} 予算ヒアリング", size=13, gap=1)
-        out.line("個別施策", f"{sheet.measure.code}　{sheet.measure.name}", bold=True)
-        out.line("基本方針", sheet.policy)
-        out.line("取組", sheet.initiative)
+        plan = sheet.measure.plan  # set by business_sheets
+        out.line(plan.measure_level, f"{sheet.measure.code}　{sheet.measure.name}", bold=True)
+        out.line(plan.policy_level, sheet.policy)
+        out.line(plan.initiative_level, sheet.initiative)
+        if plan.group_level:
+            out.line(plan.group_level, sheet.group)
         out.line("担当課", sheet.department)
         out.line("内容", sheet.measure.content)
         out.line("目指す姿／目標", sheet.measure.goal)

@@ -27,15 +27,22 @@ NOTES_WIDTH = 44
 LCC_NOTES = "注記：計画書の年度経費（LCC）の注記（※）を、施策ごとに年度と本文で示します。"
 
 
-def measure_columns():
-    """The first columns of a report with a row per measure: where the measure stands in the plan."""
+def measure_columns(plan):
+    """The first columns of a report with a row per measure: where the measure stands in the plan (in the
+    plan's names for its levels)."""
     return [
         Column("施策コード", width=9),
-        Column("個別施策", width=30),
-        Column("基本方針", width=14),
-        Column("取組", width=24),
+        Column(plan.measure_level, width=30),
+        Column(plan.policy_level, width=14),
+        Column(plan.initiative_level, width=24),
+        *([Column(plan.group_level, width=24)] if plan.group_level else []),
         Column("担当課", width=14),
     ]
+
+
+def place_cells(plan, policy, initiative, group):
+    """A measure's place in the plan as the cells under measure_columns(plan)'s level headers."""
+    return [policy, initiative, group] if plan.group_level else [policy, initiative]
 
 
 def _kpi_cell(shown):
@@ -64,7 +71,7 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
     years = [year] if year else plan.fiscal_years
     focus = year or plan.end_year
     measures = hearing_measures(plan, department) if measures is None else measures
-    columns = measure_columns()
+    columns = measure_columns(plan)
     for y in years:
         label = fiscal_year_label(y)
         columns += [
@@ -93,7 +100,8 @@ def hearing_report(plan, year=None, department=None, today=None, measures=None):
             by_measure[fact.measure_id].append(fact)
         for measure_facts_ in by_measure.values():
             first = measure_facts_[0]
-            row = [first.code, first.name, first.policy_label, first.initiative_label, first.department_name]
+            place = place_cells(plan, first.policy_label, first.initiative_label, first.group_label)
+            row = [first.code, first.name, *place, first.department_name]
             last = first
             for fact in measure_facts_:
                 year_chain = chain(fact)

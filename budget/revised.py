@@ -70,7 +70,7 @@ def revised_report(plan, only_revised=False, measures=None):
     scope = Measure.objects.filter(plan=plan) if measures is None else measures
     columns = [
         Column("施策コード", width=9),
-        Column("個別施策", width=30),
+        Column(plan.measure_level, width=30),
         Column("年度", width=14),
         Column("KPI目標（当初）", width=14),
         Column("KPI目標（見直し後）", width=14),

@@ -96,7 +96,7 @@ def _table(plan, policies, costs, funds):
     rows = []
     for policy in policies:
         cells = [BudgetCell(counted(costs.get((policy.pk, year))), funds.get((policy.pk, year))) for year in years]
-        row = BudgetRow(f"基本方針{policy.numeral}", policy, cells)
+        row = BudgetRow(f"{plan.policy_level}{policy.numeral}", policy, cells)
         for cell, total_cell in zip(cells, total.cells, strict=True):
             row.total.add(cell)
             total_cell.add(cell)

@@ -5,7 +5,17 @@ from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .fields import RefuseControlCharacters
-from .models import Department, Initiative, NationalPriority, Plan, PlanRevision, Policy, RoleGroup, ScheduleBar
+from .models import (
+    Department,
+    Initiative,
+    MeasureGroup,
+    NationalPriority,
+    Plan,
+    PlanRevision,
+    Policy,
+    RoleGroup,
+    ScheduleBar,
+)
 
 
 class PortalAdminForm(RefuseControlCharacters, forms.ModelForm):
@@ -83,6 +93,16 @@ class InitiativeAdmin(PortalAdmin):
     list_filter = ["policy__plan", "policy", "status"]
     search_fields = ["title", "consideration"]
     list_select_related = ["policy"]
+
+
+@admin.register(MeasureGroup)
+class MeasureGroupAdmin(HistoryAdmin):
+    """The third level of a plan of four levels (Plan.group_level_name names it)."""
+
+    list_display = ["title", "initiative", "number"]
+    list_filter = ["initiative__policy__plan"]
+    search_fields = ["title"]
+    list_select_related = ["initiative__policy"]
 
 
 class ScheduleBarInline(admin.TabularInline):

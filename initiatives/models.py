@@ -105,6 +105,10 @@ class Department(models.Model):
         return f"{self.name}（サンプル）" if self.is_sample else self.name
 
 
+# The names of the plan's three levels in the Ohnojo plan, for a plan that names none of its own.
+LEVEL_NAMES = ("基本方針", "取組", "個別施策")
+
+
 class Plan(models.Model):
     code = models.SlugField(_("計画コード"), max_length=40, unique=True)
     title = models.CharField(_("計画名"), max_length=200)
@@ -132,6 +136,22 @@ class Plan(models.Model):
     source = models.CharField(_("出典"), max_length=200, blank=True)
     data_notes = models.TextField(
         _("データに関する注記"), blank=True, help_text=_("空行で区切って1件ずつ。計画本文ではない補足です。")
+    )
+    # The plan's own names for its levels (e.g. 基本目標 / 取組分野 / 事業); blank: the Ohnojo plan's (LEVEL_NAMES).
+    policy_level_name = models.CharField(
+        _("第1階層の名称"), max_length=20, blank=True, help_text=_("空欄なら「基本方針」。例: 基本目標")
+    )
+    initiative_level_name = models.CharField(
+        _("第2階層の名称"), max_length=20, blank=True, help_text=_("空欄なら「取組」。例: 取組分野")
+    )
+    group_level_name = models.CharField(
+        _("第3階層の名称"),
+        max_length=20,
+        blank=True,
+        help_text=_("4階層の計画のとき、取組と施策の間の階層の名称（例: 取組事項）。空欄なら3階層の計画です。"),
+    )
+    measure_level_name = models.CharField(
+        _("施策の階層の名称"), max_length=20, blank=True, help_text=_("空欄なら「個別施策」。例: 事業")
     )
     drafted_from = models.ForeignKey(
         "self",
@@ -168,6 +188,40 @@ class Plan(models.Model):
     @property
     def fiscal_years(self):
         return list(range(self.start_year, self.end_year + 1))
+
+    # The one rule for naming the plan's levels on pages, reports, workbooks and the public page.
+    @property
+    def policy_level(self):
+        return self.policy_level_name or LEVEL_NAMES[0]
+
+    @property
+    def initiative_level(self):
+        return self.initiative_level_name or LEVEL_NAMES[1]
+
+    @property
+    def measure_level(self):
+        return self.measure_level_name or LEVEL_NAMES[2]
+
+    @property
+    def group_level(self):
+        """The name of the level between 取組 and measures; "" for a plan of three levels."""
+        return self.group_level_name
+
+    @property
+    def level_count(self):
+        return 4 if self.group_level_name else 3
+
+    def group_label(self, number, title):
+        """'取組事項2：…' for a measure's group in a plan of four levels; "" where there is none."""
+        return f"{self.group_level_name}{number}：{title}" if self.group_level_name and number is not None else ""
+
+    def policy_label(self, numeral, title):
+        """'基本方針Ⅰ 市民の…' in the plan's own name for the level."""
+        return f"{self.policy_level}{numeral} {title}"
+
+    def initiative_label(self, number, title):
+        """'取組1：行政手続の…' in the plan's own name for the level."""
+        return f"{self.initiative_level}{number}：{title}"
 
     @property
     def period_label(self):
@@ -331,6 +385,32 @@ class NationalPriority(models.Model):
         return circled(self.number)
 
 
+class MeasureGroup(models.Model):
+    """The level between 取組 and measures in a plan of four levels (福井市: 基本目標 → 取組分野 → 取組事項 → 事業).
+    Named by Plan.group_level_name; a plan of three levels has none."""
+
+    initiative = models.ForeignKey(Initiative, models.CASCADE, related_name="groups", verbose_name=_("取組"))
+    number = models.PositiveSmallIntegerField(_("番号"))
+    title = models.CharField(_("名称"), max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("第3階層（取組事項など）")
+        verbose_name_plural = _("第3階層（取組事項など）")
+        ordering = ["initiative", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "number"],
+                name="measure_group_number_unique",
+                violation_error_message=_("同じ取組に同じ番号の第3階層があります。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.number}：{self.title}"
+
+
 # The plan's own order of measures: by 基本方針, then 取組, then the measure's place in it (unique within a plan).
 PLAN_ORDER = ("initiative__policy__number", "initiative__number", "ordinal")
 
@@ -371,6 +451,15 @@ class Measure(models.Model):
         verbose_name=_("担当課"),
         help_text=_("計画には記載がありません。"),
     )
+    group = models.ForeignKey(
+        MeasureGroup,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
+        verbose_name=_("第3階層"),
+        help_text=_("4階層の計画のとき、施策が属する第3階層（同じ取組のもの）"),
+    )
     predecessor = models.ForeignKey(
         "self",
         models.PROTECT,
@@ -410,6 +499,10 @@ class Measure(models.Model):
         if self.initiative_id and self.plan_id and self.initiative.policy.plan_id != self.plan_id:
             raise ValidationError(
                 {"initiative": ValidationError(_("取組が別の計画に属しています。"), code="plan_mismatch")}
+            )
+        if self.group_id and self.initiative_id and self.group.initiative_id != self.initiative_id:
+            raise ValidationError(
+                {"group": ValidationError(_("第3階層が別の取組に属しています。"), code="group_mismatch")}
             )
 
     @property

@@ -15,7 +15,7 @@ def plan_tree(plan):
     重点取組事項), each initiative with its measure count and the national 重点取組事項 its measures serve:
     five queries, and as many rows at any plan size."""
     measures = (
-        Measure.objects.select_related("kgi", "department")
+        Measure.objects.select_related("kgi", "department", "group")
         .prefetch_related(Prefetch("national_priorities", queryset=NationalPriority.objects.order_by("number")))
         .order_by("ordinal", "pk")
     )

@@ -67,6 +67,7 @@ class Fact:
     delayed: bool = False
     assessment: object = None
     sample: bool = False  # the record is the demo's made-up figures
+    group_label: str = ""  # the third level of a plan of four levels (Plan.group_label)
 
     @property
     def attention(self):
@@ -115,6 +116,8 @@ MEASURE_COLUMNS = {
     "policy_title": F("initiative__policy__title"),
     "initiative_number": F("initiative__number"),
     "initiative_title": F("initiative__title"),
+    "group_number": F("group__number"),
+    "group_title": F("group__title"),
     "department_name": F("department__name"),
     "department_is_sample": F("department__is_sample"),
     "unit": F("kgi__unit"),
@@ -234,7 +237,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
         overdue = {entered: is_overdue(year, entered, today) for entered in (True, False)}  # the same all year
         for row in year_rows(measures, year, measure_columns=index == 0):
             if index == 0:
-                common[row.measure_id] = _measure_fields(row, url_parts, labels)
+                common[row.measure_id] = _measure_fields(row, url_parts, labels, plan)
             entered = row.record_id is not None and has_actuals(
                 row.actual, row.actual_text, row.actual_cost, row.work_done
             )
@@ -273,14 +276,14 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
 
 
-def _measure_fields(row, url_parts, labels):
+def _measure_fields(row, url_parts, labels, plan):
     """A Fact's fields that are the measure's own (the same every year), from a year_rows row; ``labels``
-    holds each policy, initiative and department label, formatted once."""
+    holds each policy, initiative and department label, formatted once (in the plan's names for its levels)."""
     policy_label = labels.get(("p", row.policy_id)) or labels.setdefault(
-        ("p", row.policy_id), f"基本方針{row.policy_numeral} {row.policy_title}"
+        ("p", row.policy_id), plan.policy_label(row.policy_numeral, row.policy_title)
     )
     initiative_label = labels.get(("i", row.initiative_id)) or labels.setdefault(
-        ("i", row.initiative_id), f"取組{row.initiative_number}：{row.initiative_title}"
+        ("i", row.initiative_id), plan.initiative_label(row.initiative_number, row.initiative_title)
     )
     department_label = labels.get(("d", row.department_id))
     if department_label is None:
@@ -296,6 +299,7 @@ def _measure_fields(row, url_parts, labels):
         "policy_label": policy_label,
         "initiative_id": row.initiative_id,
         "initiative_label": initiative_label,
+        "group_label": plan.group_label(row.group_number, row.group_title),
         "department_id": row.department_id,
         "department_name": department_label,
         "unit": row.unit or "",

@@ -49,6 +49,12 @@ class MeasureFilter(django_filters.FilterSet):
             .order_by("policy__number", "number")
         )
         self.filters["national_priority"].queryset = NationalPriority.objects.filter(plan=plan).order_by("number")
+        self.filters["policy"].label, self.filters["initiative"].label = plan.policy_level, plan.initiative_level
+        fields = self.form.fields
+        fields["policy"].label_from_instance = lambda p: plan.policy_label(p.numeral, p.title)
+        fields["initiative"].label_from_instance = lambda i: (
+            f"{i.policy.numeral}-{plan.initiative_label(i.number, i.title)}"
+        )
         for f in self.form.fields.values():
             f.widget.attrs.setdefault("class", "filter-input")
         self.form.fields["department"].empty_label = self.form.fields["policy"].empty_label = "すべて"

@@ -162,6 +162,7 @@ def public_year(publication):
             "fiscal_year": year,
             "policy": fact.policy_label,
             "initiative": fact.initiative_label,
+            "group": fact.group_label,
             "measure_code": fact.code,
             "measure_name": fact.name,
             "department": fact.department_name,

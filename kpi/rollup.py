@@ -154,10 +154,10 @@ def summarise(plan, year, rows, today=None):
         (initiative_id, number, title, policy_id, numeral, policy_title, _order, *classes) = row
         grade, stage, status, delayed, entered, n, rate_sum, rated, planned, actual = classes
         if policy is None or policy.key["policy"] != policy_id:
-            policy = Summary(f"基本方針{numeral} {policy_title}", "policy", {"policy": policy_id})
+            policy = Summary(plan.policy_label(numeral, policy_title), "policy", {"policy": policy_id})
             out.append(policy)
         if initiative is None or initiative.key["initiative"] != initiative_id:
-            initiative = Summary(f"取組{number}：{title}", "initiative", {"initiative": initiative_id})
+            initiative = Summary(plan.initiative_label(number, title), "initiative", {"initiative": initiative_id})
             policy_of[initiative_id] = policy
             out.append(initiative)
         group = _Group(bool(delayed), is_overdue(year, bool(entered), today), status, Assessment("", grade=grade))

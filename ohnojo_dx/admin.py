@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from budget.admin import PlannedCostInline
 from initiatives.admin import HistoryAdmin, PortalAdminForm, ScheduleBarInline
-from initiatives.models import Initiative, Measure, NationalPriority
+from initiatives.models import Initiative, Measure, MeasureGroup, NationalPriority
 from kpi.admin import KgiInline, KpiTargetInline
 
 
@@ -56,6 +56,10 @@ class MeasureAdmin(HistoryAdmin):
         if obj is not None and "national_priorities" in form.base_fields:
             # Only the 重点取組事項 the measure's own plan cites.
             form.base_fields["national_priorities"].queryset = NationalPriority.objects.filter(plan=obj.plan_id)
+        if "group" in form.base_fields:
+            # Only the groups of the measure's own 取組 (none in a plan of three levels).
+            groups = MeasureGroup.objects.filter(initiative=obj.initiative_id) if obj else MeasureGroup.objects.none()
+            form.base_fields["group"].queryset = groups
         return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -39,7 +39,7 @@ class BarRow:
 def get_measure(plan_code, code):
     return get_object_or_404(
         Measure.objects.select_related(
-            "plan", "initiative__policy", "kgi", "department", "final_evaluation"
+            "plan", "initiative__policy", "kgi", "department", "final_evaluation", "group"
         ).prefetch_related(
             "schedule_bars",
             Prefetch("national_priorities", queryset=NationalPriority.objects.order_by("number")),

@@ -9,10 +9,19 @@ from collections import defaultdict
 from decimal import Decimal
 
 from budget.models import GeneralFundPlan, PlannedCost
-from initiatives.models import Initiative, Measure, NationalPriority, Policy, ScheduleBar, lines, paragraphs
+from initiatives.models import (
+    Initiative,
+    Measure,
+    MeasureGroup,
+    NationalPriority,
+    Policy,
+    ScheduleBar,
+    lines,
+    paragraphs,
+)
 from kpi.models import KpiTarget
 
-from .plan_loader import PLAN_TEXTS
+from .plan_loader import LEVEL_NAMES, PLAN_TEXTS
 
 
 class PlanExportError(Exception):
@@ -80,11 +89,13 @@ def _measure_data(measure, bars, targets, costs, priorities):
         data["lcc_notes"] = notes
     if priorities:
         data["national_priorities"] = sorted(priorities)
+    if measure.group_id:
+        data["group"] = measure.group.number
     return data
 
 
 def plan_to_data(plan):
-    """The whole plan as the plan file holds it, in ten queries whatever its size.
+    """The whole plan as the plan file holds it, in eleven queries whatever its size.
 
     Raises PlanExportError if a 基本方針's 一般財源 is recorded per measure: the file holds it per
     基本方針 only (図表2-4-1), and adding the rows up would change what was entered.
@@ -92,7 +103,11 @@ def plan_to_data(plan):
     policies = list(Policy.objects.filter(plan=plan).order_by("number"))
     initiatives = _grouped(Initiative.objects.filter(policy__plan=plan).order_by("number", "pk"), lambda i: i.policy_id)
     measures = _grouped(
-        Measure.objects.filter(plan=plan).select_related("kgi").order_by("ordinal", "pk"), lambda m: m.initiative_id
+        Measure.objects.filter(plan=plan).select_related("kgi", "group").order_by("ordinal", "pk"),
+        lambda m: m.initiative_id,
+    )
+    groups = _grouped(
+        MeasureGroup.objects.filter(initiative__policy__plan=plan).order_by("number"), lambda g: g.initiative_id
     )
     bars = _grouped(ScheduleBar.objects.filter(measure__plan=plan).order_by("order", "pk"), lambda b: b.measure_id)
     targets = _grouped(KpiTarget.objects.filter(measure__plan=plan).order_by("fiscal_year"), lambda t: t.measure_id)
@@ -123,6 +138,7 @@ def plan_to_data(plan):
             "consideration": ini.consideration,
             "future_no": ini.future_no,
             "data_notes": paragraphs(ini.data_notes),
+            **({"groups": [{"number": g.number, "title": g.title} for g in groups[ini.pk]]} if groups[ini.pk] else {}),
             "measures": [
                 _measure_data(m, bars[m.pk], targets[m.pk], costs[m.pk], tags[m.pk]) for m in measures[ini.pk]
             ],
@@ -138,6 +154,7 @@ def plan_to_data(plan):
             "vision_description": plan.vision_description,
             "progress_management": plan.progress_management,
             **{name: getattr(plan, name) for name in PLAN_TEXTS},
+            **{name: getattr(plan, name) for name in LEVEL_NAMES if getattr(plan, name)},
             "start_year": plan.start_year,
             "end_year": plan.end_year,
             "source": plan.source,

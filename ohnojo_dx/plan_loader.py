@@ -24,6 +24,7 @@ from initiatives.models import (
     FISCAL_YEAR_MIN,
     Initiative,
     Measure,
+    MeasureGroup,
     NationalPriority,
     Plan,
     Policy,
@@ -112,6 +113,8 @@ PLAN_TEXTS = (
     "score_note",
     "consideration_heading",
 )
+# The plan's own names for its levels (Plan fields of the same names); a file leaves out those not named.
+LEVEL_NAMES = ("policy_level_name", "initiative_level_name", "group_level_name", "measure_level_name")
 SCHEDULE_BAR = _Record({"label": TEXT, "start_year": YEAR, "end_year": YEAR}, {"inferred": FLAG, "basis": TEXT})
 KGI = _Record(
     {"text": TEXT},
@@ -139,8 +142,10 @@ MEASURE = _Record(
         "lcc": _Years(_OrNull(WHOLE)),
         "lcc_notes": _Years(TEXT),
         "national_priorities": [WHOLE],
+        "group": _OrNull(WHOLE),
     },
 )
+GROUP = _Record({"number": WHOLE, "title": TEXT})
 INITIATIVE = _Record(
     {"number": WHOLE, "title": TEXT},
     {
@@ -150,6 +155,7 @@ INITIATIVE = _Record(
         "consideration": TEXT,
         "future_no": _OrNull(WHOLE),
         "data_notes": [TEXT],
+        "groups": [GROUP],
         "measures": [MEASURE],
     },
 )
@@ -161,6 +167,7 @@ PLAN = _Record(
         "vision_description": TEXT,
         "progress_management": TEXT,
         **dict.fromkeys(PLAN_TEXTS, TEXT),
+        **dict.fromkeys(LEVEL_NAMES, TEXT),
         "source": TEXT,
         "data_notes": [TEXT],
     },
@@ -303,7 +310,7 @@ class _Loader:
                 vision=p["vision"],
                 vision_description=p.get("vision_description", ""),
                 progress_management=p.get("progress_management", ""),
-                **{name: p.get(name, "") for name in PLAN_TEXTS},
+                **{name: p.get(name, "") for name in (*PLAN_TEXTS, *LEVEL_NAMES)},
                 start_year=p["start_year"],
                 end_year=p["end_year"],
                 source=p.get("source", ""),
@@ -378,15 +385,40 @@ class _Loader:
         )
         if initiative.pk is None:
             return
+        groups = {}
+        for g in ini.get("groups", []):
+            if not plan.group_level_name:
+                self.problems.append(f"{where} groups: 3階層の計画です（第3階層の名称を入れると4階層になります）。")
+                break
+            group = self.save(
+                MeasureGroup(initiative=initiative, number=g["number"], title=g["title"]),
+                f"{where} {plan.group_level}{g['number']}",
+            )
+            if group.pk is not None:
+                groups[g["number"]] = group
         for m in ini.get("measures", []):
-            self.load_measure(plan, initiative, m)
+            self.load_measure(plan, initiative, m, self.group_of(plan, m, groups, where))
 
-    def load_measure(self, plan, initiative, m):
+    def group_of(self, plan, m, groups, where):
+        """The measure's group, which a plan of four levels requires and one of three has none of."""
+        number = m.get("group")
+        if not plan.group_level_name:
+            if number is not None:
+                self.problems.append(f"施策 {m['code']} group: 3階層の計画の施策には第3階層を指定できません。")
+            return None
+        if number is None:
+            self.problems.append(f"施策 {m['code']} group: 4階層の計画です。{plan.group_level}の番号を入れてください。")
+        elif number not in groups and not self.problems:
+            self.problems.append(f"施策 {m['code']} group: {where}に{plan.group_level} {number} がありません。")
+        return groups.get(number)
+
+    def load_measure(self, plan, initiative, m, group=None):
         where = f"施策 {m['code']}"
         measure = self.save(
             Measure(
                 plan=plan,
                 initiative=initiative,
+                group=group,
                 code=m["code"],
                 ordinal=m["ordinal"],
                 name=m["name"],

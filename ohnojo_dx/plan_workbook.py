@@ -46,7 +46,7 @@ from initiatives.fiscal import NONE_MARK, fiscal_year_label
 from initiatives.models import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, Initiative, lines, paragraphs
 from kpi.models import Direction
 
-from .plan_loader import PlanFileError, PlanImportError, import_plan, read_plan_file
+from .plan_loader import LEVEL_NAMES, PlanFileError, PlanImportError, import_plan, read_plan_file
 
 # --- Limits for an upload ---------------------------------------------------------------------------
 
@@ -98,6 +98,7 @@ class Sheet:
     name: str
     columns: tuple
     counted_as: str  # what one row is, for the preview's counts
+    optional: bool = False  # a workbook may leave the sheet out (made before it existed)
 
     def column(self, key):
         return next((c for c in self.columns if c.key == key), None)
@@ -131,6 +132,10 @@ PLAN = Sheet(
         Column("取組に係る経費の説明", "costs_description", width=40),
         Column("緊急度・重要度についての注記", "score_note", width=40),
         Column("今後検討する取組の「検討の方向性」の見出し", "consideration_heading", width=24),
+        Column("第1階層の名称（空欄なら基本方針）", "policy_level_name", width=16),
+        Column("第2階層の名称（空欄なら取組）", "initiative_level_name", width=16),
+        Column("第3階層の名称（4階層の計画のみ）", "group_level_name", width=16),
+        Column("施策の階層の名称（空欄なら個別施策）", "measure_level_name", width=16),
         Column("出典", "source", width=30),
         Column("データに関する注記（空行で区切って1件ずつ）", "data_notes", kind="paragraphs", width=40),
     ),
@@ -170,6 +175,17 @@ INITIATIVES = Sheet(
     ),
     "取組",
 )
+GROUPS = Sheet(
+    "第3階層",
+    (
+        POLICY_REF,
+        Column("取組番号", "initiative", kind="whole", required=True, width=8),
+        Column("番号", "number", kind="whole", required=True, width=8),
+        Column("名称", "title", required=True, width=36),
+    ),
+    "第3階層",
+    optional=True,
+)
 MEASURES = Sheet(
     "施策",
     (
@@ -184,6 +200,7 @@ MEASURES = Sheet(
         Column("注記（※）（空行で区切って1件ずつ）", "notes", kind="paragraphs", width=30),
         Column("データに関する注記（空行で区切って1件ずつ）", "data_notes", kind="paragraphs", width=30),
         Column("国の重点取組事項（番号、「、」で区切る）", "national_priorities", kind="numbers", width=14),
+        Column("第3階層の番号（4階層の計画のみ）", "group", kind="whole", width=10),
     ),
     "個別施策",
 )
@@ -247,12 +264,26 @@ GENERAL_FUND = Sheet(
     ),
     "一般財源",
 )
-SHEETS = (PLAN, NATIONAL_PRIORITIES, POLICIES, INITIATIVES, MEASURES, SCHEDULE, KGI, TARGETS, COSTS, GENERAL_FUND)
+SHEETS = (
+    PLAN,
+    NATIONAL_PRIORITIES,
+    POLICIES,
+    INITIATIVES,
+    GROUPS,
+    MEASURES,
+    SCHEDULE,
+    KGI,
+    TARGETS,
+    COSTS,
+    GENERAL_FUND,
+)
 GUIDE = "記入方法"
 GUIDE_LINES = (
     "計画ブック：計画をこのブックに書き、計画進捗ポータルの「計画ブックから取り込む」で取り込みます。",
     "シートごとに1行1件です。1行目の見出しは変えないでください（列の順は入れ替えても構いません）。",
     "取組は「基本方針番号」と「取組番号」、施策の下の行（スケジュール・KGI・KPI目標・年度経費）は「施策コード」で結び付けます。",
+    "階層の名称は「計画」シートで変えられます（例：基本目標・取組分野・事業）。4階層の計画は第3階層の名称を書き、"
+    "「第3階層」シートに取組ごとの第3階層（例：取組事項）を、「施策」シートにその番号を書きます。",
     "「重点取組事項」シートには計画が掲げる国の重点取組事項を書き、施策が取り組むものは「施策」シートに番号で書きます（例：1、3）。",
     "年度は西暦の整数で書きます（例：2022）。和暦の列は参考の表示で、取り込みでは読みません。",
     "数値の欄の「－」は「なし」（計画書の「－」）です。0 とは区別します。経費は千円単位の整数です。",
@@ -321,6 +352,13 @@ def _sheet_rows(sheet, data):
         return policies
     if sheet is INITIATIVES:
         return [{**ini, "policy": policy["number"]} for policy in policies for ini in policy["initiatives"]]
+    if sheet is GROUPS:
+        return [
+            {**g, "policy": policy["number"], "initiative": ini["number"]}
+            for policy in policies
+            for ini in policy["initiatives"]
+            for g in ini.get("groups", [])
+        ]
     if sheet is MEASURES:
         return [{**m, "policy": policy["number"], "initiative": ini["number"]} for policy, ini, m in measures]
     if sheet is SCHEDULE:
@@ -845,6 +883,9 @@ def _assemble(read, present, problems):
         row = plan_rows[0]
         plan = {c.key: v(row, c.key, [] if c.kind == "paragraphs" else "") for c in PLAN.columns if c.kind != "wareki"}
         plan["adopted_on"] = v(row, "adopted_on")
+        for name in LEVEL_NAMES:  # the file leaves out the names a plan does not give
+            if not plan.get(name):
+                plan.pop(name, None)
         plan["start_year"], plan["end_year"] = v(row, "start_year"), v(row, "end_year")
         locations[f"計画 {plan['code']}"] = row
 
@@ -899,6 +940,22 @@ def _assemble(read, present, problems):
         policy["initiatives"].append(ini)
         locations[f"基本方針{policy['numeral']} 取組{number}"] = row
 
+    group_rows = {}
+    for row in read[GROUPS.name]:
+        policy, number = policy_of(row), v(row, "number")
+        if policy is None or number is None or v(row, "initiative") is None:
+            continue
+        ini = initiatives.get((policy["number"], v(row, "initiative")))
+        if ini is None:
+            missing = f"基本方針{policy['numeral']}の取組 {v(row, 'initiative')}"
+            problems.append(row.problem("initiative", f"「{INITIATIVES.name}」シートに{missing} がありません。"))
+            continue
+        key = (policy["number"], ini["number"], number)
+        if not _first(group_rows, key, row, problems, f"この取組の第3階層 {number}", "number"):
+            continue
+        ini.setdefault("groups", []).append({"number": number, "title": v(row, "title", "")})
+        locations[f"基本方針{policy['numeral']} 取組{ini['number']} 第3階層{number}"] = row
+
     measures, measure_rows = {}, {}
     for row in read[MEASURES.name]:
         policy, code = policy_of(row), v(row, "code")
@@ -927,6 +984,8 @@ def _assemble(read, present, problems):
         }
         if numbers := v(row, "national_priorities", []):
             measure["national_priorities"] = numbers
+        if (group := v(row, "group")) is not None:
+            measure["group"] = group
         if measure["ordinal"] is None:
             continue  # its problem is already listed
         measures[code] = measure
@@ -1051,10 +1110,10 @@ def parse_workbook(content):
     except Exception as error:  # noqa: BLE001 — openpyxl has no one error type for a malformed package
         raise PlanFileError(BROKEN) from error
     for sheet in SHEETS:
-        if sheet.name not in present:
+        if sheet.name not in present and not sheet.optional:
             problems.append(Problem(sheet.name, message=f"「{sheet.name}」シートがありません。"))
     data, locations = _assemble(read, present, problems)
-    counts = [(sheet.counted_as, len(read[sheet.name])) for sheet in SHEETS]
+    counts = [(sheet.counted_as, len(read[sheet.name])) for sheet in SHEETS if read[sheet.name] or not sheet.optional]
     return ParsedWorkbook(data, counts, problems, locations)
 
 

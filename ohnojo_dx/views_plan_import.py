@@ -128,5 +128,7 @@ def plan_import_confirm(request):
         return redirect(reverse("plan_import"))
     except WorkbookError as error:
         return _render(request, PlanUploadForm(), error.parsed, status=409)
-    messages.success(request, f"計画「{plan.title}」を取り込みました（個別施策 {plan.measures.count()} 件）。")
+    messages.success(
+        request, f"計画「{plan.title}」を取り込みました（{plan.measure_level} {plan.measures.count()} 件）。"
+    )
     return redirect(plan)

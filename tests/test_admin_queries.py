@@ -15,8 +15,8 @@ PAGES = {
     # plan, policy, 取組 (with policy), 重点取組事項 and department filters; two counts; the page of measures
     "change list": 8,
     # measure, its 重点取組事項, locked years ×2, KPI targets, planned costs, KGI, schedule bars; the plan,
-    # 取組 (with policy), 重点取組事項 and department choices
-    "change form": 12,
+    # 取組 (with policy), 重点取組事項, department and third-level group (its 取組's) choices
+    "change form": 13,
 }
 
 

@@ -559,8 +559,9 @@ def test_the_template_downloads_for_a_signed_in_role(client, viewer, db):
     client.force_login(viewer)
     response = client.get(reverse("plan_workbook_template"))
     assert response.status_code == 200
-    assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames[:10] == [
-        s.name for s in plan_workbook.SHEETS
+    assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames == [
+        *(s.name for s in plan_workbook.SHEETS),
+        plan_workbook.GUIDE,
     ]
 
 
@@ -674,10 +675,10 @@ SIGNED_IN = 3  # session, user, the user's roles
 @pytest.mark.parametrize(
     "route, queries",
     [
-        # the plan; policies, initiatives, measures with their KGI, schedule bars, KPI targets,
-        # planned costs, national 重点取組事項, the measures' tags, 一般財源
-        ("plan_workbook", 10),
-        ("plan_file", 10),
+        # the plan; policies, initiatives, the third level's groups, measures with their KGI and group,
+        # schedule bars, KPI targets, planned costs, national 重点取組事項, the measures' tags, 一般財源
+        ("plan_workbook", 11),
+        ("plan_file", 11),
         ("plan_workbook_template", 0),
         ("plan_import", 0),
     ],
