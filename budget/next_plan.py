@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history
 
-from initiatives.models import Initiative, Measure, NationalPriority, Plan
+from initiatives.models import Initiative, Measure, MeasureGroup, NationalPriority, Plan
 from kpi.models import GradeThreshold, Kgi
 
 from .models import FinalEvaluation
@@ -91,9 +91,20 @@ def _draft(plan, new, user, reason):
         i.pk: _saved(i, policy=policies[i.policy_id])
         for i in Initiative.objects.filter(policy__plan=plan).order_by("policy__number", "number")
     }
+    groups = {  # the third level of a plan of four levels
+        g.pk: _saved(g, initiative=initiatives[g.initiative_id])
+        for g in MeasureGroup.objects.filter(initiative__policy__plan=plan).order_by("initiative", "number")
+    }
     old_measures = list(continuing(plan).select_related("kgi").prefetch_related("national_priorities"))
     drafts = [
-        _copy(m, plan=new, predecessor=m, initiative=initiatives[m.initiative_id], department_id=m.department_id)
+        _copy(
+            m,
+            plan=new,
+            predecessor=m,
+            initiative=initiatives[m.initiative_id],
+            group=groups.get(m.group_id),
+            department_id=m.department_id,
+        )
         for m in old_measures
     ]
     bulk_create_with_history(

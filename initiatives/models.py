@@ -153,6 +153,13 @@ class Plan(models.Model):
     measure_level_name = models.CharField(
         _("施策の階層の名称"), max_length=20, blank=True, help_text=_("空欄なら「個別施策」。例: 事業")
     )
+    grading_rule = models.CharField(
+        _("評価の決め方"),
+        max_length=10,
+        choices=[("rate", _("達成度の基準で判定")), ("judgement", _("担当課が進捗を判定し、承認で確定"))],
+        default="rate",
+        help_text=_("評価の区分（文字・意味・色）は「評価の区分」で計画ごとに決めます。"),
+    )
     drafted_from = models.ForeignKey(
         "self",
         models.PROTECT,
@@ -188,6 +195,11 @@ class Plan(models.Model):
     @property
     def fiscal_years(self):
         return list(range(self.start_year, self.end_year + 1))
+
+    @property
+    def grades_by_rate(self):
+        """Graded from 達成度 by thresholds (kpi.achievement), not by the 担当課's progress judgement."""
+        return self.grading_rule != "judgement"
 
     # The one rule for naming the plan's levels on pages, reports, workbooks and the public page.
     @property

@@ -8,8 +8,11 @@ Rules (stated in README.md as well):
   目標 ÷ 実績 × 100, and with a 0 target any occurrence is 0%.
 - 文章の目標: no ratio; the department judges the grade and gives a reason.
 - 目標なし（「－」）: nothing to evaluate. No actual yet: 未入力.
-Grades come from the plan's GradeThresholds (or DEFAULT_THRESHOLDS): the
-highest grade whose lower bound the 達成度 reaches.
+Grades come from the plan's grading scheme (its GradeThresholds, or DEFAULT_THRESHOLDS): the
+highest grade whose lower bound the 達成度 reaches. A plan graded by progress judgement
+(Plan.grading_rule "judgement", e.g. 浜松市's A 目標より進んでいる … D 評価できない; DEFAULT_PROGRESS if it
+lists no grades) takes the grade the 担当課 chose with a reason for every target; the 達成度 is still
+worked out where the target is a number, for reference, and the approval confirms the grade.
 """
 
 from dataclasses import dataclass
@@ -20,12 +23,63 @@ from django.db.models import BigIntegerField, CharField, F, Func
 
 from .models import Direction
 
-DEFAULT_THRESHOLDS = (
-    ("S", Decimal("110")),
-    ("A", Decimal("100")),
-    ("B", Decimal("80")),
-    ("C", Decimal("60")),
-    ("D", Decimal("0")),
+RATE, JUDGEMENT = "rate", "judgement"  # Plan.grading_rule
+
+
+@dataclass(frozen=True, slots=True)
+class GradeDef:
+    """One grade of a scheme (kpi.models.GradeThreshold)."""
+
+    letter: str
+    min_rate: Decimal | None = None
+    label: str = ""
+    colour: str = ""
+    low: bool = False  # counted as needing a look (kpi.attention)
+
+
+class Scale(tuple):
+    """A plan's grading scheme: its grades best first, as the (letter, lower bound) pairs grade_for and GradeOf
+    read, with ``grades`` (GradeDef: what each means, its colour, whether it needs a look) and ``rule``."""
+
+    def __new__(cls, grades, rule=RATE):
+        scale = super().__new__(cls, ((g.letter, g.min_rate) for g in grades))
+        scale.grades, scale.rule = tuple(grades), rule
+        return scale
+
+    @property
+    def by_rate(self):
+        return self.rule == RATE
+
+    @property
+    def letters(self):
+        return tuple(g.letter for g in self.grades)
+
+    @property
+    def low(self):
+        return frozenset(g.letter for g in self.grades if g.low)
+
+    def colour(self, letter):
+        return next((g.colour for g in self.grades if g.letter == letter), "")
+
+
+DEFAULT_THRESHOLDS = Scale(
+    (
+        GradeDef("S", Decimal("110"), colour="blue"),
+        GradeDef("A", Decimal("100"), colour="green"),
+        GradeDef("B", Decimal("80"), colour="teal"),
+        GradeDef("C", Decimal("60"), colour="orange", low=True),
+        GradeDef("D", Decimal("0"), colour="red", low=True),
+    )
+)
+# 浜松市DX推進計画 KPI進捗's progress scale, for a plan graded by judgement that lists no grades of its own.
+DEFAULT_PROGRESS = Scale(
+    (
+        GradeDef("A", label="目標より進んでいる", colour="blue"),
+        GradeDef("B", label="目標どおり", colour="green"),
+        GradeDef("C", label="目標より遅れている", colour="orange", low=True),
+        GradeDef("D", label="評価できない", colour="grey", low=True),
+    ),
+    JUDGEMENT,
 )
 HUNDRED = Decimal(100)
 
@@ -44,6 +98,7 @@ class Assessment:
     state: str  # "rated", "judged", "unjudged", "missing", "no_target"
     rate: Decimal | None = None  # 達成度 in %, one decimal
     grade: str = ""
+    low: bool = False  # a grade the scheme counts as needing a look
 
     @property
     def label(self):
@@ -55,17 +110,29 @@ class Assessment:
 
 
 def grade_scale(plan):
-    """The plan's thresholds, highest first (one query, none if prefetched)."""
-    rows = sorted(((t.grade, t.min_rate) for t in plan.grade_thresholds.all()), key=lambda r: -r[1])
-    return tuple(rows) or DEFAULT_THRESHOLDS
+    """The plan's grading scheme, best grade first (one query, none if prefetched)."""
+    rows = sorted(plan.grade_thresholds.all(), key=lambda t: (t.position, -(t.min_rate or 0)))
+    grades = [GradeDef(t.grade, t.min_rate, t.label, t.colour, t.needs_attention) for t in rows]
+    if plan.grades_by_rate:
+        return Scale(grades) if grades else DEFAULT_THRESHOLDS
+    return Scale(grades, JUDGEMENT) if grades else DEFAULT_PROGRESS
+
+
+def scale_of(plan):
+    """grade_scale(plan), read once per Plan object: the forms of one page or file share their plan."""
+    if "_scale" not in plan.__dict__:
+        plan.__dict__["_scale"] = grade_scale(plan)
+    return plan.__dict__["_scale"]
 
 
 def grade_meanings(scale):
-    """What each grade of a scale means, as the public page says it: {"S": "達成度110%以上", …, "D": "60%未満"}."""
+    """What each grade of a scale means: its label, else its range ({"S": "達成度110%以上", …, "D": "60%未満"})."""
     meanings = {}
     for index, (grade, minimum) in enumerate(scale):
         last = index == len(scale) - 1
-        if last and minimum == 0 and index:
+        if scale.grades[index].label or minimum is None:
+            meanings[grade] = scale.grades[index].label
+        elif last and minimum == 0 and index:
             meanings[grade] = f"達成度{_percent(scale[index - 1][1])}未満"
         else:
             meanings[grade] = f"達成度{_percent(minimum)}以上"
@@ -106,14 +173,22 @@ def assess(direction, target_value, target_text, actual, judged_grade="", scale=
     actual: the numeric actual or None. judged_grade: the department's grade
     for a text target.
     """
+    if not scale.by_rate:  # the 担当課's progress judgement, whatever the target; the 達成度 for reference
+        rate = None if target_value is None or actual is None else achievement_rate(direction, target_value, actual)
+        if judged_grade:
+            return Assessment("judged", rate, judged_grade, judged_grade in scale.low)
+        return Assessment("unjudged", rate)
     if target_value is None and not target_text:
         return Assessment("no_target")
     if target_value is None:
-        return Assessment("judged", grade=judged_grade) if judged_grade else Assessment("unjudged")
+        if judged_grade:
+            return Assessment("judged", grade=judged_grade, low=judged_grade in scale.low)
+        return Assessment("unjudged")
     if actual is None:
         return Assessment("missing")
     rate = achievement_rate(direction, target_value, actual)
-    return Assessment("rated", rate, grade_for(rate, scale))
+    grade = grade_for(rate, scale)
+    return Assessment("rated", rate, grade, grade in scale.low)
 
 
 # --- The same rule in SQL, for counting and filtering a whole plan in the database -------------------
@@ -176,6 +251,11 @@ class GradeOf(_Template):
     names = ("value", "text", "actual", "judged", "rate")
 
     def __init__(self, scale, direction, target_value, target_text, actual, judged_grade):
+        if not scale.by_rate:  # the judged grade, whatever the target (assess)
+            operands = F(target_value), F(target_text), F(actual), F(judged_grade)
+            rate = RateTenths(direction, target_value, actual)
+            super().__init__("COALESCE({judged}, '')", *operands, rate, output_field=CharField())
+            return
         thresholds = "".join(
             f"WHEN {{rate}} >= {int(minimum * 10)} THEN {{grade{i}}} " for i, (_, minimum) in enumerate(scale)
         )
@@ -232,14 +312,15 @@ class KgiResult:
 def kgi_result(kgi, years, end_year, scale=DEFAULT_THRESHOLDS):
     """The KGI's achievement over the period. ``years``: {fiscal year: (kpi_actual, judged_grade)} of the
     recorded years of the period (a record without a KPI actual may be left out)."""
-    if kgi is None or (kgi.target is None and not kgi.target_text):
+    if scale.by_rate and (kgi is None or (kgi.target is None and not kgi.target_text)):
         return KgiResult(Assessment("no_target"))
-    if kgi.target is None:  # a text KGI, judged
+    if kgi is None or kgi.target is None or not scale.by_rate:  # judged: a text KGI, or a plan graded so
         judged = {y: grade for y, (_, grade) in years.items() if grade}
         if not judged:
             return KgiResult(Assessment("unjudged"))
         year = max(judged)
-        return KgiResult(Assessment("judged", grade=judged[year]), None, year, year != end_year)
+        grade = judged[year]
+        return KgiResult(Assessment("judged", grade=grade, low=grade in scale.low), None, year, year != end_year)
     recorded = {y: value for y, (value, _) in years.items() if value is not None}
     if not recorded:
         return KgiResult(Assessment("missing"))

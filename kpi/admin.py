@@ -142,7 +142,9 @@ class KgiAdmin(HistoryAdmin):
 
 @admin.register(GradeThreshold)
 class GradeThresholdAdmin(PortalAdmin):
-    list_display = ["plan", "grade", "min_rate"]
+    """The plan's grading scheme (評価の区分); whether it grades by 達成度 or judgement is the plan's 評価の決め方."""
+
+    list_display = ["plan", "grade", "label", "min_rate", "colour", "needs_attention", "position"]
     list_filter = ["plan"]
 
 

@@ -4,14 +4,12 @@ from django.db.models import Q
 
 from initiatives.fiscal import fiscal_year_closed
 
-from .models import Grade, MeasureYear
+from .models import MeasureYear
 
-GRADES = tuple(Grade.values)
 STAGES = ("P", "D", "C", "A")
-LOW_GRADES = ("C", "D")
 ATTENTION = {
     "delayed": "スケジュール遅延",
-    "low_grade": "評価C・D",
+    "low_grade": "低い評価",
     "not_entered": "未入力（期限超過）",
     "returned": "差戻し",
 }
@@ -40,7 +38,7 @@ def needs(fact, key):
     if key == "delayed":
         return fact.delayed
     if key == "low_grade":
-        return fact.assessment.grade in LOW_GRADES
+        return fact.assessment.low  # the plan's scheme marks the grade (kpi.achievement.Scale.low)
     if key == "not_entered":
         return fact.overdue
     if key == "returned":
@@ -53,12 +51,12 @@ def reasons(fact):
     return tuple(key for key in ATTENTION if needs(fact, key))
 
 
-def attention_sql(overdue_if_not_entered):
+def attention_sql(overdue_if_not_entered, low_grades):
     """needs() as conditions on kpi.facts.classified() rows, key by key; ``overdue_if_not_entered``:
-    whether the year has closed (is_overdue for a row without actuals)."""
+    whether the year has closed (is_overdue for a row without actuals); ``low_grades``: the scheme's (Scale.low)."""
     return {
         "delayed": Q(delayed=True),
-        "low_grade": Q(grade__in=LOW_GRADES),
+        "low_grade": Q(grade__in=sorted(low_grades)),
         "not_entered": Q(entered=False) if overdue_if_not_entered else Q(pk=None),
         "returned": Q(status=MeasureYear.Status.RETURNED),
     }

@@ -184,7 +184,7 @@ def classified(measures, year, scale, today=None):
             )
         ),
     )
-    conditions = attention_sql(is_overdue(year, False, today))
+    conditions = attention_sql(is_overdue(year, False, today), scale.low)
     return rows.alias(**{f"attention_{key}": _flag(condition) for key, condition in conditions.items()})
 
 

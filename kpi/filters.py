@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import Department, Initiative, NationalPriority, Policy
 
-from .attention import ATTENTION, GRADES
+from .attention import ATTENTION
 
 STAGE_LABELS = {"P": "P 目標のみ", "D": "D 実績入力", "C": "C 評価済み", "A": "A 改善方針"}
 COMPUTED = ("grade", "stage", "attention")
@@ -28,7 +28,7 @@ class MeasureFilter(django_filters.FilterSet):
     )
     grade = django_filters.ChoiceFilter(
         label=_("評価"),
-        choices=[(g, g) for g in GRADES] + [("none", "未評価")],
+        choices=[],  # the plan's grades (__init__)
         method="computed",
         empty_label="すべて",
     )
@@ -39,8 +39,9 @@ class MeasureFilter(django_filters.FilterSet):
         label=_("要確認"), choices=[("any", "いずれか"), *ATTENTION.items()], method="computed", empty_label="すべて"
     )
 
-    def __init__(self, data, queryset, plan):
+    def __init__(self, data, queryset, plan, scale):
         super().__init__(data, queryset=queryset)
+        self.filters["grade"].extra["choices"] = [(g, g) for g in scale.letters] + [("none", "未評価")]
         self.filters["department"].queryset = Department.objects.filter(measures__plan=plan).distinct()
         self.filters["policy"].queryset = Policy.objects.filter(plan=plan).order_by("number")
         self.filters["initiative"].queryset = (

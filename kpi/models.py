@@ -223,11 +223,25 @@ class Grade(models.TextChoices):
     D = "D", "D"
 
 
-class GradeThreshold(models.Model):
-    """評価基準: a grade is given when 達成度 reaches min_rate (%).
+class GradeColour(models.TextChoices):
+    """The colours a grade may be shown in (portal.css has a class for each; no inline style under the CSP)."""
 
-    Editable per plan by the DX推進部門; kpi.achievement.DEFAULT_THRESHOLDS
-    applies to a plan that has none.
+    GREEN = "green", _("緑")
+    TEAL = "teal", _("青緑")
+    BLUE = "blue", _("青")
+    YELLOW = "yellow", _("黄")
+    ORANGE = "orange", _("橙")
+    RED = "red", _("赤")
+    GREY = "grey", _("灰")
+
+
+class GradeThreshold(models.Model):
+    """One grade of the plan's grading scheme (評価の区分): its letter, what it means, its colour, whether it
+    needs a look, and for a plan graded by 達成度 (Plan.grading_rule "rate") the 達成度 (%) it starts at.
+
+    Editable per plan by the DX推進部門; kpi.achievement.DEFAULT_THRESHOLDS applies to a plan that has none.
+    A plan graded by progress judgement (Plan.grading_rule "judgement", e.g. 浜松市's A–D) leaves min_rate empty:
+    the 担当課 chooses the grade with a reason, and the approval confirms it.
     """
 
     plan = models.ForeignKey(
@@ -235,13 +249,25 @@ class GradeThreshold(models.Model):
     )
     grade = models.CharField(_("評価"), max_length=1, choices=Grade)
     min_rate = models.DecimalField(
-        _("達成度の下限（%）"), max_digits=6, decimal_places=1, validators=[MinValueValidator(0)]
+        _("達成度の下限（%）"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("達成度で判定する計画のみ。進捗を判定する計画では空欄"),
     )
+    label = models.CharField(_("意味"), max_length=100, blank=True, help_text=_("例: 目標より進んでいる"))
+    colour = models.CharField(_("色"), max_length=10, choices=GradeColour, blank=True)
+    needs_attention = models.BooleanField(
+        _("要確認とする"), default=False, help_text=_("ダッシュボードの要確認に数えます")
+    )
+    position = models.PositiveSmallIntegerField(_("表示順"), default=0, help_text=_("良い評価から順に"))
 
     class Meta:
-        verbose_name = _("評価基準")
-        verbose_name_plural = _("評価基準")
-        ordering = ["plan", "-min_rate"]
+        verbose_name = _("評価の区分")
+        verbose_name_plural = _("評価の区分")
+        ordering = ["plan", "position", "-min_rate"]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "grade"],
@@ -249,14 +275,25 @@ class GradeThreshold(models.Model):
                 violation_error_message=_("同じ評価が重複しています。"),
             ),
             models.CheckConstraint(
-                condition=Q(min_rate__gte=0),
+                condition=Q(min_rate__isnull=True) | Q(min_rate__gte=0),
                 name="grade_threshold_not_negative",
                 violation_error_message=_("下限に負の数は入力できません。"),
             ),
         ]
 
     def __str__(self):
+        if self.min_rate is None:
+            return f"{self.grade}: {self.label}"
         return f"{self.grade}: {self.min_rate}%以上"
+
+    def clean(self):
+        plan = related_or_none(self, "plan")
+        if plan is None:
+            return
+        if plan.grades_by_rate and self.min_rate is None:
+            raise ValidationError({"min_rate": _("達成度で判定する計画です。下限を入力してください。")})
+        if not plan.grades_by_rate and self.min_rate is not None:
+            raise ValidationError({"min_rate": _("進捗を判定する計画です。下限は空欄にしてください。")})
 
 
 def no_target(value, text):

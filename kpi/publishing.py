@@ -51,6 +51,7 @@ class GradeCount:
     meaning: str
     count: int
     share: Decimal | None
+    colour: str = ""
 
 
 @dataclass(slots=True)
@@ -59,6 +60,7 @@ class PublicRecord:
     target: str  # the target and the actual as they read on a page ("30件", "25%減", "－")
     actual: str
     sample: bool = False  # the demo's made-up figures (shown as サンプル)
+    colour: str = ""  # the grade's colour in the plan's scheme
 
 
 @dataclass
@@ -179,11 +181,12 @@ def public_year(publication):
             "improvement_text": fact.improvement_text if shown_improvement else "",
         }
         actual = str(fact.actual_display()) if approved else ""
-        records.append(PublicRecord(data, str(fact.target_display()), actual, approved and fact.sample))
+        colour = scale.colour(data["grade"])
+        records.append(PublicRecord(data, str(fact.target_display()), actual, approved and fact.sample, colour))
         counts[(assessment.grade or NO_GRADE) if assessment else NOT_PUBLISHED] += 1
     meanings = grade_meanings(scale) | {NO_GRADE: "目標なし・実績なし・判定待ち", NOT_PUBLISHED: "承認前"}
     total = len(records)
-    grade_counts = [GradeCount(key, meanings[key], n, share(n, total)) for key, n in counts.items()]
+    grade_counts = [GradeCount(key, meanings[key], n, share(n, total), scale.colour(key)) for key, n in counts.items()]
     return PublicYear(publication, records, grade_counts)
 
 

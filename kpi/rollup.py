@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from initiatives.fiscal import add_amount, counted
 
-from .achievement import Assessment, average_of_tenths
-from .attention import GRADES, STAGES, is_overdue, reasons
+from .achievement import Assessment, average_of_tenths, grade_scale
+from .attention import STAGES, is_overdue, reasons
 
 
 def execution_rate(actual, planned):
@@ -39,6 +39,7 @@ class Summary:
     label: str
     level: str
     key: dict = field(default_factory=dict)  # the filter that lists these measures
+    letters: tuple = ()  # the plan's grades, best first (kpi.achievement.Scale.letters)
     measures: int = 0
     stages: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
@@ -82,7 +83,12 @@ class Summary:
 
     @property
     def grade_counts(self):
-        return [(g, self.grades[g]) for g in (*GRADES, "none")]
+        return [(g, self.grades[g]) for g in (*self.letters, "none")]
+
+    @property
+    def grade_shares(self):
+        """(grade, count, share of the measures) for each grade of the scheme and "none"."""
+        return [(g, n, share(n, self.measures)) for g, n in self.grade_counts]
 
 
 @dataclass(slots=True)
@@ -137,7 +143,7 @@ def _grouped(rows):
         return cursor.fetchall()
 
 
-def summarise(plan, year, rows, today=None):
+def summarise(plan, year, rows, today=None, scale=None):
     """The plan total, then each policy followed by its initiatives, for one year's classified measures
     (kpi.facts.classified, filtered or not; ``today`` as given to it).
 
@@ -146,7 +152,9 @@ def summarise(plan, year, rows, today=None):
     kpi.attention, as for a single measure. Policies and the total are the sums of their initiatives.
     """
     today = today or timezone.localdate()
-    total = Summary(plan.title, "plan")
+    scale = scale or grade_scale(plan)
+    letters = scale.letters
+    total = Summary(plan.title, "plan", letters=letters)
     out = [total]
     policy = initiative = None
     policy_of = {}
@@ -154,13 +162,16 @@ def summarise(plan, year, rows, today=None):
         (initiative_id, number, title, policy_id, numeral, policy_title, _order, *classes) = row
         grade, stage, status, delayed, entered, n, rate_sum, rated, planned, actual = classes
         if policy is None or policy.key["policy"] != policy_id:
-            policy = Summary(plan.policy_label(numeral, policy_title), "policy", {"policy": policy_id})
+            policy = Summary(plan.policy_label(numeral, policy_title), "policy", {"policy": policy_id}, letters)
             out.append(policy)
         if initiative is None or initiative.key["initiative"] != initiative_id:
-            initiative = Summary(plan.initiative_label(number, title), "initiative", {"initiative": initiative_id})
+            initiative = Summary(
+                plan.initiative_label(number, title), "initiative", {"initiative": initiative_id}, letters
+            )
             policy_of[initiative_id] = policy
             out.append(initiative)
-        group = _Group(bool(delayed), is_overdue(year, bool(entered), today), status, Assessment("", grade=grade))
+        assessment = Assessment("", grade=grade, low=grade in scale.low)
+        group = _Group(bool(delayed), is_overdue(year, bool(entered), today), status, assessment)
         initiative.measures += n
         initiative.stages[stage] += n
         initiative.statuses[status] += n

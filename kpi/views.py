@@ -15,8 +15,8 @@ from initiatives.models import PLAN_ORDER, Department, Measure, Plan
 
 from . import facts as facts_module
 from . import selectors, workflow
-from .achievement import grade_scale
-from .attention import ATTENTION, GRADES, STAGES
+from .achievement import grade_meanings, grade_scale
+from .attention import ATTENTION, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
 from .models import KpiTarget, MeasureYear
@@ -137,7 +137,7 @@ def pdca(request, plan_code, year):
     context = {
         "plan": plan,
         "year": year,
-        "rows": summarise(plan, year, facts_module.classified(measures, year, scale)),
+        "rows": summarise(plan, year, facts_module.classified(measures, year, scale), scale=scale),
         "can_approve": can_approve,
         "departments": [
             d
@@ -230,8 +230,9 @@ def _plan_filter(request):
         return None
     if year is None or not plan.covers(year):
         year = facts_module.default_year(plan)
-    measure_filter = MeasureFilter(request.GET or None, Measure.objects.filter(plan=plan), plan)
-    return {"plans": plans, "plan": plan, "year": year, "filter": measure_filter, "scale": grade_scale(plan)}
+    scale = grade_scale(plan)
+    measure_filter = MeasureFilter(request.GET or None, Measure.objects.filter(plan=plan), plan, scale)
+    return {"plans": plans, "plan": plan, "year": year, "filter": measure_filter, "scale": scale}
 
 
 ATTENTION_SHOWN = 50
@@ -281,6 +282,15 @@ def _facts_of(context, rows, limit):
     return facts_module.measure_facts(context["plan"], [context["year"]], measures, scale=context["scale"])
 
 
+def _grade_rows(scale, total):
+    """(grade, what it means, its colour, count, share) of the filter's measures, each grade of the plan's
+    scheme and then those without one."""
+    meanings = grade_meanings(scale)
+    return [
+        (g, meanings.get(g, "目標なし・未入力・判定待ち"), scale.colour(g), n, pct) for g, n, pct in total.grade_shares
+    ]
+
+
 def dashboard_context(request):
     """What the dashboard shows of progress ({"plans": []} when there is no plan). The page itself is
     ohnojo_dx.views.dashboard, which adds the budget's flags (kpi does not read budget).
@@ -292,7 +302,7 @@ def dashboard_context(request):
     if context is None:
         return {"plans": []}
     rows = _classified(context)
-    summaries = summarise(context["plan"], context["year"], rows)
+    summaries = summarise(context["plan"], context["year"], rows, scale=context["scale"])
     deadline = deadline_of(context["plan"], context["year"])
     today = timezone.localdate()
     total = summaries[0]
@@ -307,7 +317,8 @@ def dashboard_context(request):
         summaries=_link_cells(summaries, request),
         attention=_facts_of(context, _first_needing_attention(rows, summaries), ATTENTION_SHOWN),
         attention_count=summaries[0].needing_attention,
-        grades=GRADES,
+        grades=context["scale"].letters,
+        grade_rows=_grade_rows(context["scale"], total),
         stages=STAGES,
         attention_labels=ATTENTION,
     )

@@ -262,6 +262,8 @@ def _save_bar_states(record, states):
 def _check_submittable(record):
     if not record.has_actuals:
         raise WorkflowError("実績（KPI実績値・決算額・実施内容のいずれか）を入力してから提出してください。")
+    if not record.judged_grade and not record.measure.plan.grades_by_rate:
+        raise WorkflowError("進捗の判定（評価）を選び、理由を書いてから提出してください。")
 
 
 @transaction.atomic

@@ -251,3 +251,20 @@ def test_pages_reports_and_workbooks_use_the_plans_level_names(client, shaped):
         wrong += [(name, "missing", words) for words in expected if words not in text]
         wrong += [(name, "Ohnojo's name", text[m.start() - 60 : m.end() + 20]) for m in OHNOJO_WORDS.finditer(text)]
     assert wrong == []
+
+
+def test_the_next_plan_keeps_the_plans_shape_and_names(shaped):
+    from budget.models import FinalEvaluation
+    from budget.next_plan import draft_next_plan
+
+    dx, plans = shaped
+    plan = plans[True][0]
+    for code in ("F-1", "F-40"):
+        FinalEvaluation.objects.create(measure=Measure.objects.get(plan=plan, code=code), carry_over="continue")
+    new = draft_next_plan(plan, dx, code="fukui-next", title="次期", start_year=2027, end_year=2031)
+    assert (new.policy_level, new.initiative_level, new.group_level, new.measure_level) == tuple(NAMES.values())
+    for old in Measure.objects.filter(plan=plan, code__in=["F-1", "F-40"]).select_related("group__initiative"):
+        copy = Measure.objects.select_related("group__initiative__policy").get(predecessor=old)
+        assert (copy.group.number, copy.group.title) == (old.group.number, old.group.title)
+        assert copy.group.initiative_id == copy.initiative_id and copy.group.initiative.policy.plan_id == new.pk
+    assert MeasureGroup.objects.filter(initiative__policy__plan=new).count() == GROUPS

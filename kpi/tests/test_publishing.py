@@ -86,7 +86,7 @@ def test_anonymous_visitors_see_the_published_years_approved_results_only(client
     html = response.content.decode()
     on_target, submitted = published["on_target"], published["submitted"]
     row = html.split(f'data-code="{on_target.code}"')[1].split("</tr>")[0]
-    assert '<span class="grade-badge grade-A">A</span>' in row
+    assert '<span class="grade-badge grade-A grade-colour-green">A</span>' in row
     assert "100.0%" in row
     assert "窓口を増やして続けます" in row
     submitted_row = html.split(f'data-code="{submitted.code}"')[1].split("</tr>")[0]
