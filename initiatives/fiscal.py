@@ -37,6 +37,16 @@ def fiscal_year_label(year):
     return f"{fiscal_year_short(year)}（{year}）年度"
 
 
+# Review periods (Plan.review_cycle): a whole year, or its halves. 上期 is April to September, 下期 October to March.
+PERIODS = {"": "", "H1": "上期", "H2": "下期"}
+
+
+def period_label(year, period=""):
+    """'R7（2025）年度 上期' (or the year alone for a yearly review)."""
+    half = PERIODS[period]
+    return f"{fiscal_year_label(year)} {half}" if half else fiscal_year_label(year)
+
+
 def fiscal_year_long(year):
     """'令和5（2023）年度', for titles of printed reports."""
     _, name, number = era_year(year)

@@ -160,6 +160,12 @@ class Plan(models.Model):
         default="rate",
         help_text=_("評価の区分（文字・意味・色）は「評価の区分」で計画ごとに決めます。"),
     )
+    review_cycle = models.CharField(
+        _("進捗の確認の周期"),
+        max_length=4,
+        choices=[("year", _("年度ごと")), ("half", _("半期ごと（上期・下期）"))],
+        default="year",
+    )
     drafted_from = models.ForeignKey(
         "self",
         models.PROTECT,
@@ -195,6 +201,11 @@ class Plan(models.Model):
     @property
     def fiscal_years(self):
         return list(range(self.start_year, self.end_year + 1))
+
+    @property
+    def review_periods(self):
+        """The periods of a year this plan is reviewed in: "" (the year), or "H1" and "H2" (initiatives.fiscal)."""
+        return ["H1", "H2"] if self.review_cycle == "half" else [""]
 
     @property
     def grades_by_rate(self):

@@ -14,6 +14,7 @@ from . import workflow
 from .models import (
     BarStatus,
     EntryDeadline,
+    ExternalReview,
     GradeThreshold,
     Kgi,
     KpiTarget,
@@ -163,6 +164,15 @@ class ReminderSentAdmin(ListOnly, PortalAdmin):
     list_display = ["user", "sent_on", "measures"]
     list_filter = ["sent_on"]
     list_select_related = ["user"]
+
+
+@admin.register(ExternalReview)
+class ExternalReviewAdmin(ListOnly, PortalAdmin):
+    """外部評価 (recorded on the 外部評価 page of a plan's year)."""
+
+    list_display = ["plan", "fiscal_year", "period", "reviewer", "measure", "is_public"]
+    list_filter = ["plan", "fiscal_year"]
+    list_select_related = ["plan", "measure"]
 
 
 @admin.register(Publication)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField, RefuseControlCharacters
 
 from .achievement import scale_of
-from .models import BarStatus, MeasureYear
+from .models import BarStatus, ExternalReview, MeasureYear
 
 
 def seen_version_field(**kwargs):
@@ -285,3 +285,35 @@ class PublishForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["improvements"].queryset = improvements
         self.fields["improvements"].label_from_instance = lambda m: f"{m.code} {m.name}"
+
+
+class ExternalReviewForm(RefuseControlCharacters, forms.ModelForm):
+    """外部評価 of a plan's year: the period (the plan's own), who, on what (a measure code, or the whole plan)."""
+
+    measure_code = forms.CharField(
+        label=_("対象の施策コード"), max_length=40, required=False, help_text=_("空欄なら計画全体への意見")
+    )
+
+    class Meta:
+        model = ExternalReview
+        fields = ["period", "reviewer", "comment", "is_public"]
+        widgets = {"comment": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, plan, year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = self.instance.plan = plan
+        self.instance.fiscal_year = year
+        labels = {"": "年度", "H1": "上期", "H2": "下期"}
+        self.fields["period"].choices = [(p, labels[p]) for p in plan.review_periods]
+        self.fields["period"].required = plan.review_cycle == "half"
+
+    def clean_measure_code(self):
+        code = self.cleaned_data["measure_code"].strip()
+        if not code:
+            self.instance.measure = None
+            return code
+        measure = self.plan.measures.filter(code=code).first()
+        if measure is None:
+            raise ValidationError(_("この計画に施策コード「%(code)s」はありません。"), params={"code": code})
+        self.instance.measure = measure
+        return code

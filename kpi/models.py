@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_number
+from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_number, period_label
 from initiatives.models import (
     by_year_index,
     fiscal_year_range_check,
@@ -667,3 +667,62 @@ class Publication(models.Model):
 
     def get_absolute_url(self):
         return reverse("kpi:public_year", args=[self.plan.code, self.fiscal_year])
+
+
+class ExternalReview(models.Model):
+    """外部評価: a comment of an external reviewer (有識者) on a plan's review period, on the whole plan or on
+    one measure. Recorded by the DX推進部門; shown on the PDCA page, and on the public page when marked public
+    and the year is published."""
+
+    plan = models.ForeignKey(
+        "initiatives.Plan", models.PROTECT, related_name="external_reviews", verbose_name=_("計画")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    period = models.CharField(
+        _("期"), max_length=2, blank=True, choices=[("", _("年度")), ("H1", _("上期")), ("H2", _("下期"))]
+    )
+    reviewer = models.CharField(_("評価者"), max_length=100, help_text=_("例: 外部有識者A（大学教授）"))
+    measure = models.ForeignKey(
+        "initiatives.Measure",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="external_reviews",
+        verbose_name=_("対象の施策"),
+        help_text=_("空欄なら計画全体への意見"),
+    )
+    comment = models.TextField(_("意見"), max_length=2000)
+    is_public = models.BooleanField(_("公表する"), default=False, help_text=_("公表した年度の公開ページに載せます"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("記録者")
+    )
+    recorded_at = models.DateTimeField(_("記録日時"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("外部評価")
+        verbose_name_plural = _("外部評価")
+        ordering = ["plan", "fiscal_year", "period", "pk"]
+        constraints = [fiscal_year_range_check("fiscal_year", "external_review_year_range")]
+
+    def __str__(self):
+        return f"{self.plan} {period_label(self.fiscal_year, self.period)} {self.reviewer}"
+
+    @property
+    def period_label(self):
+        return period_label(self.fiscal_year, self.period)
+
+    def clean(self):
+        plan = related_or_none(self, "plan")
+        if plan is None:
+            return
+        plan.check_fiscal_year(self.fiscal_year)
+        if self.period not in plan.review_periods:
+            expected = "上期か下期" if plan.review_cycle == "half" else "年度"
+            raise ValidationError(
+                {"period": _("この計画の進捗の確認は%(expected)sごとです。") % {"expected": expected}}
+            )
+        measure = related_or_none(self, "measure")
+        if measure is not None and measure.plan_id != plan.pk:
+            raise ValidationError({"measure": _("別の計画の施策です。")})

@@ -27,7 +27,7 @@ from initiatives.models import PLAN_ORDER, Measure
 
 from .achievement import grade_meanings, grade_scale
 from .facts import measure_facts
-from .models import MeasureYear, Publication
+from .models import ExternalReview, MeasureYear, Publication
 from .rollup import share
 
 SCHEMA_PATH = Path(__file__).with_name("open_data.schema.json")
@@ -188,6 +188,14 @@ def public_year(publication):
     total = len(records)
     grade_counts = [GradeCount(key, meanings[key], n, share(n, total), scale.colour(key)) for key, n in counts.items()]
     return PublicYear(publication, records, grade_counts)
+
+
+def public_reviews(publication):
+    """The 外部評価 of the published year marked public (the reviewer as recorded: an outside expert, not staff)."""
+    reviews = ExternalReview.objects.filter(
+        plan=publication.plan, fiscal_year=publication.fiscal_year, is_public=True
+    ).select_related("measure")
+    return list(reviews)
 
 
 def publishable_improvements(plan, year):

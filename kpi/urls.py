@@ -18,6 +18,7 @@ urlpatterns = [
     path(plan_year + "actuals/download/", views_transfer.actuals_download, name="actuals_download"),
     path(plan_year + "actuals/confirm/", views_transfer.actuals_confirm, name="actuals_confirm"),
     path(plan_year + "publish/", views_public.publish, name="publish"),
+    path(plan_year + "external-reviews/", views_public.external_reviews, name="external_reviews"),
     # The public side, no login (kpi.publishing decides what it shows)
     path("open/", views_public.public_index, name="public_index"),
     path("open/schema.json", views_public.open_data_schema, name="open_data_schema"),

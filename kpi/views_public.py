@@ -15,8 +15,8 @@ from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Plan
 
 from . import publishing
-from .forms import PublishForm
-from .models import DEFAULT_LICENCE, MeasureYear, Publication
+from .forms import ExternalReviewForm, PublishForm
+from .models import DEFAULT_LICENCE, ExternalReview, MeasureYear, Publication
 from .views import _plan_year
 
 
@@ -40,7 +40,7 @@ def _published(plan_code, year):
 def public_year(request, plan_code, year):
     """A published year: the plan tree with each measure's target, actual and grade, the grade counts.
     Queries: the publication and plan, the plan's other published years, thresholds, the named 改善方針,
-    the facts (2)."""
+    the facts (2), the public 外部評価."""
     publication = _published(plan_code, year)
     years = list(
         Publication.objects.filter(plan=publication.plan).order_by("fiscal_year").values_list("fiscal_year", flat=True)
@@ -49,7 +49,13 @@ def public_year(request, plan_code, year):
     return render(
         request,
         "kpi/public_year.html",
-        {"shown": shown, "plan": publication.plan, "publication": publication, "years": years},
+        {
+            "shown": shown,
+            "plan": publication.plan,
+            "publication": publication,
+            "years": years,
+            "reviews": publishing.public_reviews(publication),
+        },
     )
 
 
@@ -129,3 +135,31 @@ def publish(request, plan_code, year):
     counts = plan.measures.aggregate(measures=Count("pk", distinct=True), approved=Count("pk", filter=approved))
     context = {"plan": plan, "year": year, "publication": publication, "form": form, **counts}
     return render(request, "kpi/publish_form.html", context)
+
+
+def external_reviews(request, plan_code, year):
+    """外部評価 of a plan's year: everyone signed in reads them; the DX推進部門 records and removes them.
+
+    Queries (GET): plan, the year's reviews with their measures."""
+    plan = get_object_or_404(Plan, code=plan_code)
+    _plan_year(plan, year)
+    can_record = request.user.has_perm(permissions.APPROVE)
+    form = ExternalReviewForm(request.POST or None, plan=plan, year=year) if can_record else None
+    if request.method == "POST":
+        permissions.require(can_record)
+        if "delete" in request.POST:
+            review = get_object_or_404(ExternalReview, plan=plan, fiscal_year=year, pk=request.POST["delete"])
+            review._history_user, review._change_reason = request.user, "外部評価の削除"
+            review.delete()
+            messages.success(request, "外部評価を削除しました。")
+            return redirect(reverse("kpi:external_reviews", args=[plan.code, year]))
+        if form.is_valid():
+            review = form.save(commit=False)
+            review.recorded_by = request.user
+            review._history_user, review._change_reason = request.user, "外部評価の記録"
+            review.save()
+            messages.success(request, f"{review.reviewer}の意見を記録しました。")
+            return redirect(reverse("kpi:external_reviews", args=[plan.code, year]))
+    reviews = ExternalReview.objects.filter(plan=plan, fiscal_year=year).select_related("measure")
+    context = {"plan": plan, "year": year, "reviews": reviews, "form": form, "can_record": can_record}
+    return render(request, "kpi/external_reviews.html", context)

@@ -152,6 +152,12 @@ def pages(plan, measure, job):
             "plan, the publication, the 改善方針 it may name, the measures counted (all and approved)",
         ),
         (
+            "external reviews",
+            reverse("kpi:external_reviews", args=[plan.code, YEAR]),
+            2,
+            "plan, the year's reviews with their measures",
+        ),
+        (
             "revision form",
             reverse("budget:revise_measure", args=[plan.code, 1, measure.code]),
             5,
@@ -180,6 +186,7 @@ PAGES = [
     "revisions",
     "revision form",
     "publish form",
+    "external reviews",
     "export job page",
     "export download",
 ]
@@ -197,7 +204,7 @@ def test_every_page_is_listed():
     here |= {"budget:chain", "budget:figure_edit", "budget:hearings", "budget:hearing_sheets"}
     here |= {"budget:hearing_edit", "budget:decision_edit", "budget:final_edit", "budget:next_plan"}
     here |= {"budget:revisions", "budget:revise_measure"}
-    here |= {"budget:export_job", "budget:export_download", "kpi:publish"}
+    here |= {"budget:export_job", "budget:export_download", "kpi:publish", "kpi:external_reviews"}
     here |= {"kpi:public_index", "kpi:public_year", "kpi:public_csv", "kpi:public_json", "kpi:open_data_schema"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
     not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
@@ -231,8 +238,8 @@ def public_pages(plan):
         (
             "public year",
             reverse("kpi:public_year", args=[plan.code, YEAR]),
-            6,
-            f"{year_queries}; the plan's published years",
+            7,
+            f"{year_queries}; the plan's published years, its public 外部評価",
         ),
         ("public CSV", reverse("kpi:public_csv", args=[plan.code, YEAR]), 5, year_queries),
         ("public JSON", reverse("kpi:public_json", args=[plan.code, YEAR]), 5, year_queries),
