@@ -25,6 +25,12 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)
 CONTROL_CHARACTERS_MESSAGE = _("制御文字（改行・タブ以外）は入力できません。")
 
 
+# Text a spreadsheet runs as a formula when a CSV cell starts with it (OWASP's list, a leading tab or line
+# break too; Japanese Excel takes the full-width signs as the ASCII ones). A CSV the portal writes puts a "'"
+# before such text: the open data (kpi.publishing) for these, the entry file (kpi.transfer) also for | and %.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
 def has_control_characters(text):
     return bool(CONTROL_CHARACTERS.search(text))
 

@@ -251,6 +251,8 @@ class Plan(models.Model):
         return f"{fiscal_year_label(self.start_year)}～{fiscal_year_label(self.end_year)}"
 
     def clean(self):
+        if self.pk:
+            self._check_grading_rule()
         if self.pk and self.start_year and self.end_year:
             outside = (
                 ("measures__kpi_targets__fiscal_year", "KPI目標"),
@@ -274,6 +276,26 @@ class Plan(models.Model):
                     code="period_excludes_rows",
                     params={"what": "・".join(found)},
                 )
+
+    def _check_grading_rule(self):
+        """The rule may change only while no year is approved, and only to one the plan's grades fit."""
+        before = Plan.objects.filter(pk=self.pk).values_list("grading_rule", flat=True).first()
+        if before is None or before == self.grading_rule:
+            return
+        if self.measures.filter(years__status="approved").exists():
+            raise ValidationError(
+                {
+                    "grading_rule": _(
+                        "承認済みの年度があるため、評価の決め方は変えられません（確定した評価が変わるため）。"
+                    )
+                }
+            )
+        # the grades (kpi.GradeThreshold) have a lower bound exactly when the plan grades by 達成度
+        misfits = self.grade_thresholds.filter(min_rate__isnull=self.grades_by_rate)
+        if misfits.exists():
+            raise ValidationError(
+                {"grading_rule": _("評価の区分がこの決め方に合いません。先に区分の下限を見直してください。")}
+            )
 
     def covers(self, year):
         """The one rule for "a year inside this plan" (the database triggers say it again in SQL)."""

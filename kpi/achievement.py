@@ -64,9 +64,9 @@ class Scale(tuple):
 
 DEFAULT_THRESHOLDS = Scale(
     (
-        GradeDef("S", Decimal("110"), colour="blue"),
+        GradeDef("S", Decimal("110"), colour="teal"),
         GradeDef("A", Decimal("100"), colour="green"),
-        GradeDef("B", Decimal("80"), colour="teal"),
+        GradeDef("B", Decimal("80"), colour="blue"),
         GradeDef("C", Decimal("60"), colour="orange", low=True),
         GradeDef("D", Decimal("0"), colour="red", low=True),
     )
@@ -99,6 +99,7 @@ class Assessment:
     rate: Decimal | None = None  # 達成度 in %, one decimal
     grade: str = ""
     low: bool = False  # a grade the scheme counts as needing a look
+    colour: str = ""  # the grade's colour in the scheme (kpi.models.GradeColour)
 
     @property
     def label(self):
@@ -111,7 +112,11 @@ class Assessment:
 
 def grade_scale(plan):
     """The plan's grading scheme, best grade first (one query, none if prefetched)."""
-    rows = sorted(plan.grade_thresholds.all(), key=lambda t: (t.position, -(t.min_rate or 0)))
+    rows = list(plan.grade_thresholds.all())
+    if plan.grades_by_rate:  # best first is highest bound first, whatever the display order says
+        rows = sorted((t for t in rows if t.min_rate is not None), key=lambda t: -t.min_rate)
+    else:
+        rows = sorted(rows, key=lambda t: (t.position, t.grade))
     grades = [GradeDef(t.grade, t.min_rate, t.label, t.colour, t.needs_attention) for t in rows]
     if plan.grades_by_rate:
         return Scale(grades) if grades else DEFAULT_THRESHOLDS
@@ -176,19 +181,20 @@ def assess(direction, target_value, target_text, actual, judged_grade="", scale=
     if not scale.by_rate:  # the 担当課's progress judgement, whatever the target; the 達成度 for reference
         rate = None if target_value is None or actual is None else achievement_rate(direction, target_value, actual)
         if judged_grade:
-            return Assessment("judged", rate, judged_grade, judged_grade in scale.low)
+            return Assessment("judged", rate, judged_grade, judged_grade in scale.low, scale.colour(judged_grade))
         return Assessment("unjudged", rate)
     if target_value is None and not target_text:
         return Assessment("no_target")
     if target_value is None:
         if judged_grade:
-            return Assessment("judged", grade=judged_grade, low=judged_grade in scale.low)
+            low, colour = judged_grade in scale.low, scale.colour(judged_grade)
+            return Assessment("judged", grade=judged_grade, low=low, colour=colour)
         return Assessment("unjudged")
     if actual is None:
         return Assessment("missing")
     rate = achievement_rate(direction, target_value, actual)
     grade = grade_for(rate, scale)
-    return Assessment("rated", rate, grade, grade in scale.low)
+    return Assessment("rated", rate, grade, grade in scale.low, scale.colour(grade))
 
 
 # --- The same rule in SQL, for counting and filtering a whole plan in the database -------------------
@@ -320,7 +326,8 @@ def kgi_result(kgi, years, end_year, scale=DEFAULT_THRESHOLDS):
             return KgiResult(Assessment("unjudged"))
         year = max(judged)
         grade = judged[year]
-        return KgiResult(Assessment("judged", grade=grade, low=grade in scale.low), None, year, year != end_year)
+        assessment = Assessment("judged", grade=grade, low=grade in scale.low, colour=scale.colour(grade))
+        return KgiResult(assessment, None, year, year != end_year)
     recorded = {y: value for y, (value, _) in years.items() if value is not None}
     if not recorded:
         return KgiResult(Assessment("missing"))
@@ -332,4 +339,6 @@ def kgi_result(kgi, years, end_year, scale=DEFAULT_THRESHOLDS):
         provisional = year != end_year
     value = recorded[year]
     rate = achievement_rate(kgi.direction, kgi.target, value)
-    return KgiResult(Assessment("rated", rate, grade_for(rate, scale)), value, year, provisional)
+    grade = grade_for(rate, scale)
+    assessment = Assessment("rated", rate, grade, grade in scale.low, scale.colour(grade))
+    return KgiResult(assessment, value, year, provisional)

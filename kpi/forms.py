@@ -96,18 +96,18 @@ class MeasureYearForm(RefuseControlCharacters, VersionedModelForm):
         kgi = getattr(self.instance.measure, "kgi", None)
         text_target = bool(target and target.text)
         plan = self.instance.measure.plan
-        if not plan.grades_by_rate and "judged_grade" in self.fields:
-            # graded by progress judgement: the 担当課 chooses one of the plan's grades for every target
+        if not text_target and plan.grades_by_rate:
+            self.fields.pop("judged_grade", None)  # a numeric target is graded from its 達成度
+        if "judged_grade" in self.fields:  # the 担当課 chooses one of the plan's own grades
             scale = scale_of(plan)
             field = self.fields["judged_grade"]
-            field.label = "評価（進捗の判定）"
-            field.help_text = "判定の理由を「評価・要因分析」に書いてください。DX推進部門の承認で確定します。"
+            if not plan.grades_by_rate:  # every target is judged on progress
+                field.label = "評価（進捗の判定）"
+                field.help_text = "判定の理由を「評価・要因分析」に書いてください。DX推進部門の承認で確定します。"
             field.choices = [("", "選択してください")] + [
                 (g.letter, f"{g.letter}：{g.label}" if g.label else g.letter) for g in scale.grades
             ]
         if not text_target:
-            if plan.grades_by_rate:
-                self.fields.pop("judged_grade", None)  # a numeric target is graded from its 達成度
             if "kpi_actual_text" in self.fields and not self.instance.kpi_actual_text:
                 self.fields.pop("kpi_actual_text")
         elif "kpi_actual" in self.fields and self.instance.kpi_actual is None:

@@ -262,7 +262,9 @@ class GradeThreshold(models.Model):
     needs_attention = models.BooleanField(
         _("要確認とする"), default=False, help_text=_("ダッシュボードの要確認に数えます")
     )
-    position = models.PositiveSmallIntegerField(_("表示順"), default=0, help_text=_("良い評価から順に"))
+    position = models.PositiveSmallIntegerField(
+        _("表示順"), default=0, help_text=_("進捗を判定する計画で、良い評価から順に。達成度の計画は下限の高い順です。")
+    )
 
     class Meta:
         verbose_name = _("評価の区分")
@@ -644,6 +646,9 @@ class Publication(models.Model):
     )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("公表者")
+    )
+    withdrawn = models.BooleanField(
+        _("取り下げ"), default=False, help_text=_("取り下げた年度は公開ページに載りません。")
     )
     version = models.PositiveIntegerField(_("版"), default=1)
 

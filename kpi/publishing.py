@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from initiatives import permissions
+from initiatives.fields import FORMULA_STARTS
 from initiatives.fiscal import fiscal_year_label
 from initiatives.models import PLAN_ORDER, Measure
 
@@ -117,26 +118,35 @@ class PublicYear:
     def to_json(self):
         return json.dumps(self.document(), ensure_ascii=False, indent=1).encode("utf-8")
 
+    def heading(self, name, title):
+        """A CSV column's heading: the schema's title, or for the plan's levels the plan's own name for them."""
+        plan = self.plan
+        levels = {
+            "policy": plan.policy_level,
+            "initiative": plan.initiative_level,
+            "group": plan.group_level or title,
+            "measure_name": plan.measure_level,
+        }
+        return levels.get(name, title)
+
     def to_csv(self):
         """The records as CSV, UTF-8 with a BOM (Excel opens the Japanese text), headed by the schema's titles."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         fields = record_fields()
-        writer.writerow([title for _, title in fields])
+        writer.writerow([self.heading(name, title) for name, title in fields])
         for record in self.records:
             writer.writerow([_csv_cell(record.data[name]) for name, _ in fields])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-# Text a spreadsheet would run as a formula gets a leading "'" (OWASP's list; the schema says so). Not
-# defusedcsv, which also marks "%" and "|": open data must keep a unit "%" as it is.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value):
+    """A record's value as a CSV cell: text a spreadsheet would run as a formula gets a leading "'"
+    (initiatives.fields.FORMULA_STARTS; the schema says so). Not defusedcsv, which also marks "%" and "|":
+    open data keeps a unit "%" as it is."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -183,8 +193,10 @@ def public_year(publication):
         actual = str(fact.actual_display()) if approved else ""
         colour = scale.colour(data["grade"])
         records.append(PublicRecord(data, str(fact.target_display()), actual, approved and fact.sample, colour))
-        counts[(assessment.grade or NO_GRADE) if assessment else NOT_PUBLISHED] += 1
+        key = (assessment.grade or NO_GRADE) if assessment else NOT_PUBLISHED
+        counts[key] = counts.get(key, 0) + 1  # a grade the scheme no longer lists is still counted
     meanings = grade_meanings(scale) | {NO_GRADE: "目標なし・実績なし・判定待ち", NOT_PUBLISHED: "承認前"}
+    meanings |= {key: "評価の区分にない評価" for key in counts if key not in meanings}
     total = len(records)
     grade_counts = [GradeCount(key, meanings[key], n, share(n, total), scale.colour(key)) for key, n in counts.items()]
     return PublicYear(publication, records, grade_counts)
@@ -234,7 +246,9 @@ def publish(plan, year, user, seen_version, licence, licence_url, improvements, 
     if publication is None:
         publication = Publication(plan=plan, fiscal_year=year, published_on=today or timezone.localdate())
     else:
-        publication.version += 1
+        publication.version += 1  # on, never back to 1: a page that saw an earlier publication stays stale
+        if publication.withdrawn:
+            publication.withdrawn, publication.published_on = False, today or timezone.localdate()
     publication.licence, publication.licence_url, publication.published_by = licence, licence_url, user
     publication._history_user, publication._change_reason = user, "公表"
     publication.full_clean()
@@ -254,8 +268,10 @@ def withdraw(plan, year, user, seen_version):
     permissions.require(user.has_perm(permissions.APPROVE))
     publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year).first()
     _check_seen(publication, seen_version)
-    if publication is None:
+    if publication is None or publication.withdrawn:
         return
     publication._history_user, publication._change_reason = user, "公表の取り下げ"
+    publication.withdrawn, publication.published_by = True, user
+    publication.version += 1
+    publication.save()
     publication.public_improvements.clear()
-    publication.delete()

@@ -83,7 +83,8 @@ class Summary:
 
     @property
     def grade_counts(self):
-        return [(g, self.grades[g]) for g in (*self.letters, "none")]
+        others = sorted(g for g, n in self.grades.items() if n and g not in self.letters and g != "none")
+        return [(g, self.grades[g]) for g in (*self.letters, *others, "none")]  # others: no longer in the scheme
 
     @property
     def grade_shares(self):

@@ -46,6 +46,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from initiatives import permissions
 from initiatives.fields import DASHES, NEGATIVE_MESSAGE, PLAIN_NUMBER, normalize_number
+from initiatives.fields import FORMULA_STARTS as SPREADSHEET_FORMULAS
 from initiatives.fiscal import NONE_MARK, fiscal_year_label, format_amount, format_number
 from initiatives.models import PLAN_ORDER, Measure
 
@@ -343,11 +344,10 @@ def to_xlsx(records, dataset, title):
     return out.getvalue()
 
 
-# defusedcsv puts a "'" before text that starts with = + - @ | %; Excel also runs a formula after a
-# leading tab or CR, and Japanese Excel takes the full-width signs as the ASCII ones.
-FORMULA_STARTS = ("=", "+", "-", "@", "|", "%", "\t", "\r", "＝", "＋", "－", "＠", "｜", "％")
+# initiatives.fields.FORMULA_STARTS, and | and % as defusedcsv marks them: this file is read back by the portal.
+FORMULA_STARTS = (*SPREADSHEET_FORMULAS, "|", "%", "｜", "％")
 # The "'" put before such text, taken off again on reading.
-ESCAPED_FORMULA = re.compile(r"'(?=[=+\-@|%\t\r＝＋－＠｜％])")
+ESCAPED_FORMULA = re.compile(r"'(?=[=+\-@|%\t\r\n＝＋－＠｜％])")
 
 
 def _csv_value(value):

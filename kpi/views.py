@@ -285,10 +285,8 @@ def _facts_of(context, rows, limit):
 def _grade_rows(scale, total):
     """(grade, what it means, its colour, count, share) of the filter's measures, each grade of the plan's
     scheme and then those without one."""
-    meanings = grade_meanings(scale)
-    return [
-        (g, meanings.get(g, "目標なし・未入力・判定待ち"), scale.colour(g), n, pct) for g, n, pct in total.grade_shares
-    ]
+    meanings = grade_meanings(scale) | {"none": "目標なし・未入力・判定待ち"}
+    return [(g, meanings.get(g, "評価の区分にない評価"), scale.colour(g), n, pct) for g, n, pct in total.grade_shares]
 
 
 def dashboard_context(request):

@@ -24,7 +24,9 @@ from .views import _plan_year
 @login_not_required
 def public_index(request):
     """Every published year, plan by plan. Queries: the publications with their plans."""
-    publications = Publication.objects.select_related("plan").order_by("plan__code", "-fiscal_year")
+    publications = (
+        Publication.objects.filter(withdrawn=False).select_related("plan").order_by("plan__code", "-fiscal_year")
+    )
     plans = {}
     for publication in publications:
         plans.setdefault(publication.plan, []).append(publication)
@@ -32,7 +34,8 @@ def public_index(request):
 
 
 def _published(plan_code, year):
-    return get_object_or_404(Publication.objects.select_related("plan"), plan__code=plan_code, fiscal_year=year)
+    published = Publication.objects.filter(withdrawn=False).select_related("plan")
+    return get_object_or_404(published, plan__code=plan_code, fiscal_year=year)
 
 
 @require_GET
@@ -43,7 +46,9 @@ def public_year(request, plan_code, year):
     the facts (2), the public 外部評価."""
     publication = _published(plan_code, year)
     years = list(
-        Publication.objects.filter(plan=publication.plan).order_by("fiscal_year").values_list("fiscal_year", flat=True)
+        Publication.objects.filter(plan=publication.plan, withdrawn=False)
+        .order_by("fiscal_year")
+        .values_list("fiscal_year", flat=True)
     )
     shown = publishing.public_year(publication)
     return render(
@@ -133,7 +138,8 @@ def publish(request, plan_code, year):
             return redirect(reverse("kpi:publish", args=[plan.code, year]))
     approved = Q(years__fiscal_year=year, years__status=MeasureYear.Status.APPROVED)
     counts = plan.measures.aggregate(measures=Count("pk", distinct=True), approved=Count("pk", filter=approved))
-    context = {"plan": plan, "year": year, "publication": publication, "form": form, **counts}
+    published = publication is not None and not publication.withdrawn
+    context = {"plan": plan, "year": year, "publication": publication, "published": published, "form": form, **counts}
     return render(request, "kpi/publish_form.html", context)
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 # What the default scale says of each letter (kpi.achievement.DEFAULT_THRESHOLDS), for the rows kept so far.
-COLOURS = {"S": "blue", "A": "green", "B": "teal", "C": "orange", "D": "red"}
+COLOURS = {"S": "teal", "A": "green", "B": "blue", "C": "orange", "D": "red"}
 
 
 def as_default_scale(apps, schema_editor):

@@ -180,3 +180,58 @@ def test_the_thresholds_scheme_shows_its_own_meanings_and_colours(client, plan, 
     assert rows[:3] == [("A", "達成", "green"), ("B", "一部達成", "yellow"), ("C", "未達成", "red")]
     filter_choices = [value for value, _ in response.context["filter"].form.fields["grade"].choices]
     assert filter_choices == ["", "A", "B", "C", "none"]
+
+
+def test_the_display_order_does_not_change_a_grade_by_rate(plan):
+    # listed worst first by mistake: grading still goes from the highest bound down
+    for position, (grade, minimum) in enumerate((("D", 0), ("B", 50), ("A", 100))):
+        GradeThreshold.objects.create(plan=plan, grade=grade, min_rate=minimum, position=position)
+    from kpi.achievement import assess
+
+    assert assess("higher", 10, "", 20, scale=grade_scale(plan)).grade == "A"  # 200%
+    assert assess("higher", 10, "", 6, scale=grade_scale(plan)).grade == "B"
+
+
+def test_the_rule_cannot_switch_under_approved_years_or_misfitting_grades(progress_plan, numeric_measure):
+    from django.core.exceptions import ValidationError
+
+    progress_plan.grading_rule = "rate"
+    with pytest.raises(ValidationError) as raised:
+        progress_plan.full_clean()
+    assert "評価の区分がこの決め方に合いません" in str(raised.value)
+    GradeThreshold.objects.filter(plan=progress_plan).delete()
+    progress_plan.full_clean()  # no grades of its own: the default thresholds apply
+    MeasureYear.objects.create(
+        measure=numeric_measure, fiscal_year=YEAR, kpi_actual=1, judged_grade="B", evaluation_comment="理由",
+        status="approved",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as raised:
+        progress_plan.full_clean()
+    assert "承認済みの年度があるため" in str(raised.value)
+
+
+def test_a_text_target_is_judged_among_the_plans_own_grades(client, plan, staff_user, department):
+    for grade, minimum in (("A", 100), ("B", 50), ("C", 0)):
+        GradeThreshold.objects.create(plan=plan, grade=grade, min_rate=minimum, label=f"{grade}の意味")
+    measure = Measure.objects.filter(plan=plan, kpi_targets__fiscal_year=YEAR, kpi_targets__text__gt="").first()
+    measure.department = department
+    measure.save()
+    client.force_login(staff_user)
+    html = client.get(edit_url(measure)).content.decode()
+    assert '<option value="A">A：Aの意味</option>' in html
+    assert 'value="S"' not in html and 'value="D"' not in html
+
+
+def test_a_grade_no_longer_in_the_scheme_is_still_counted(client, progress_plan, numeric_measure, dx_user, viewer):
+    MeasureYear.objects.create(
+        measure=numeric_measure, fiscal_year=YEAR, judged_grade="D", evaluation_comment="理由", status="approved"
+    )
+    GradeThreshold.objects.filter(plan=progress_plan, grade="D").delete()  # the scheme changed afterwards
+    publish(progress_plan, YEAR, dx_user, 0, "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed.ja", [])
+    document = json.loads(client.get(reverse("kpi:public_json", args=[progress_plan.code, YEAR])).content)
+    counts = {c["grade"]: c["count"] for c in document["grade_counts"]}
+    assert counts["D"] == 1 and sum(counts.values()) == Measure.objects.filter(plan=progress_plan).count()
+    client.force_login(viewer)
+    rows = client.get(reverse("home"), {"plan": progress_plan.code, "year": YEAR}).context["grade_rows"]
+    assert ("D", 1) in [(g, n) for g, _m, _c, n, _p in rows]
+    assert sum(n for *_, n, _p in rows) == Measure.objects.filter(plan=progress_plan).count()

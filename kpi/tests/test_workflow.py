@@ -43,7 +43,7 @@ def test_submit_then_approve_locks_the_year(client, staff_user, dx_user, measure
     html = client.get(measure.get_absolute_url()).content.decode()
     assert "承認済み（ロック）" in html
     # 78 ÷ 80 (R7 target 80%) = 97.5% → B
-    assert "97.5%" in html and 'grade-badge grade-B">B<' in html
+    assert "97.5%" in html and 'grade-badge grade-B grade-colour-blue">B<' in html
     assert "ロックを解除して再開" in html
 
 
