@@ -10,11 +10,13 @@ class KpiConfig(AppConfig):
         from initiatives.db import install_after_migrate, year_in_plan
         from initiatives.permissions import register_admin_perms
 
-        from .db import bar_status_lock, plan_row_lock, record_lock
-        from .models import KpiTarget, MeasureYear
+        from .db import bar_status_lock, interim_lock, plan_row_lock, record_lock
+        from .models import InterimReview, KpiTarget, MeasureYear
 
         # Records are written only through kpi.workflow: the admin shows them read-only.
-        records = {f"kpi.{a}_{m}" for a in ("add", "change", "delete") for m in ("measureyear", "barstatus")}
+        records = {
+            f"kpi.{a}_{m}" for a in ("add", "change", "delete") for m in ("measureyear", "barstatus", "interimreview")
+        }
         register_admin_perms(self, never=records)
         install_after_migrate(
             self,
@@ -24,5 +26,7 @@ class KpiConfig(AppConfig):
                 plan_row_lock("kpi_target_lock", KpiTarget),
                 record_lock(vendor),
                 bar_status_lock(),
+                year_in_plan("interim_review_year_in_plan", InterimReview, "measure", "fiscal_year"),
+                interim_lock(vendor),
             ],
         )

@@ -6,7 +6,7 @@ that forgot the door. Reopening (status approved → draft) stays possible: it i
 
 from initiatives.db import Trigger, distinct
 
-from .models import BarStatus, MeasureYear
+from .models import BarStatus, InterimReview, MeasureYear
 
 LOCKED = "measure-year is approved (locked)"
 
@@ -69,6 +69,24 @@ def bar_status_lock():
             "INSERT": approved("NEW"),
             "UPDATE": f"({approved('OLD')} OR {approved('NEW')})",
             "DELETE": approved("OLD"),
+        },
+        LOCKED,
+    )
+
+
+def interim_lock(vendor):
+    """A confirmed 上期 report keeps what it says (only its workflow columns may change: reopening), and no
+    report of an approved year is written at all."""
+    confirmed = f"'{InterimReview.Status.CONFIRMED}'"
+    columns = [InterimReview._meta.get_field(f).column for f in ("measure", "fiscal_year", *InterimReview.ENTRY_FIELDS)]
+    changed = " OR ".join(distinct(f"OLD.{c}", f"NEW.{c}", vendor) for c in columns)
+    return Trigger(
+        "interim_review_lock",
+        InterimReview,
+        {
+            "INSERT": _approved("NEW"),
+            "UPDATE": f"((OLD.status = {confirmed} AND ({changed})) OR {_approved('OLD')} OR {_approved('NEW')})",
+            "DELETE": f"(OLD.status = {confirmed} OR {_approved('OLD')})",
         },
         LOCKED,
     )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField, RefuseControlCharacters
 
 from .achievement import scale_of
-from .models import BarStatus, ExternalReview, MeasureYear
+from .models import BarStatus, ExternalReview, InterimReview, MeasureYear
 
 
 def seen_version_field(**kwargs):
@@ -317,3 +317,23 @@ class ExternalReviewForm(RefuseControlCharacters, forms.ModelForm):
             raise ValidationError(_("この計画に施策コード「%(code)s」はありません。"), params={"code": code})
         self.instance.measure = measure
         return code
+
+
+class InterimReviewForm(RefuseControlCharacters, VersionedModelForm):
+    """The 担当課's 上期 report of one measure (kpi.models.InterimReview): progress so far and its judgement on
+    the plan's own grades, with a reason."""
+
+    class Meta:
+        model = InterimReview
+        fields = InterimReview.ENTRY_FIELDS
+        widgets = {"progress": forms.Textarea(attrs={"rows": 4}), "reason": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scale = scale_of(self.instance.measure.plan)
+        self.fields["judged_grade"].choices = [("", "選択してください")] + [
+            (g.letter, f"{g.letter}：{g.label}" if g.label else g.letter) for g in scale.grades
+        ]
+        if self.instance.is_confirmed and not self.is_bound:
+            for field in self.fields.values():
+                field.disabled = True

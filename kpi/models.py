@@ -634,6 +634,13 @@ class Publication(models.Model):
 
     plan = models.ForeignKey("initiatives.Plan", models.PROTECT, related_name="publications", verbose_name=_("計画"))
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    period = models.CharField(
+        _("期"),
+        max_length=2,
+        blank=True,
+        choices=[("", _("年度")), ("H1", _("上期"))],
+        help_text=_("半期ごとに確認する計画の上期は「上期」（確定した上期の進捗を公表）"),
+    )
     published_on = models.DateField(_("公表日"))
     licence = models.CharField(_("利用条件（ライセンス）"), max_length=100, default=DEFAULT_LICENCE[0])
     licence_url = models.URLField(_("利用条件のURL"), default=DEFAULT_LICENCE[1])
@@ -657,21 +664,27 @@ class Publication(models.Model):
     class Meta:
         verbose_name = _("公表")
         verbose_name_plural = _("公表")
-        ordering = ["plan", "fiscal_year"]
+        ordering = ["plan", "fiscal_year", "period"]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "fiscal_year"],
-                name="publication_once_per_year",
-                violation_error_message=_("この計画のこの年度はもう公表されています。"),
+                fields=["plan", "fiscal_year", "period"],
+                name="publication_once_per_period",
+                violation_error_message=_("この計画のこの期はもう公表されています。"),
             ),
             fiscal_year_range_check("fiscal_year", "publication_year_range"),
         ]
 
     def __str__(self):
-        return f"{self.plan} {fiscal_year_label(self.fiscal_year)}"
+        return f"{self.plan} {self.period_label}"
 
     def get_absolute_url(self):
+        if self.period:
+            return reverse("kpi:public_half", args=[self.plan.code, self.fiscal_year])
         return reverse("kpi:public_year", args=[self.plan.code, self.fiscal_year])
+
+    @property
+    def period_label(self):
+        return period_label(self.fiscal_year, self.period)
 
 
 class ExternalReview(models.Model):
@@ -731,3 +744,60 @@ class ExternalReview(models.Model):
         measure = related_or_none(self, "measure")
         if measure is not None and measure.plan_id != plan.pk:
             raise ValidationError({"measure": _("別の計画の施策です。")})
+
+
+class InterimReview(models.Model):
+    """上期の進捗確認: in a plan reviewed every half year (Plan.review_cycle "half"), the 担当課's mid-year report
+    of one measure: what has been done, and its progress judged on the plan's grades with a reason. The DX推進部門
+    confirms it. The year-end record (下期) is MeasureYear. Written through kpi.workflow only; a confirmed
+    report, or any report of an approved year, is frozen (kpi/db.py)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("入力中")
+        SUBMITTED = "submitted", _("提出済み")
+        CONFIRMED = "confirmed", _("確定")
+
+    # The fields the 担当課 enters; the lock (kpi/db.py) freezes them once confirmed.
+    ENTRY_FIELDS = ("progress", "judged_grade", "reason")
+
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.PROTECT, related_name="interim_reviews", verbose_name=_("個別施策")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    progress = models.TextField(_("上期の取組状況"), max_length=2000, blank=True)
+    judged_grade = models.CharField(_("進捗の判定"), max_length=1, choices=Grade, blank=True)
+    reason = models.TextField(_("判定の理由"), max_length=2000, blank=True)
+    status = models.CharField(_("状態"), max_length=10, choices=Status, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(_("提出日時"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("確定日時"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("確定者")
+    )
+    version = models.PositiveIntegerField(_("版"), default=1)
+    is_sample = models.BooleanField(_("サンプル"), default=False, help_text=_("デモ用の架空の記録です。"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("上期の進捗確認")
+        verbose_name_plural = _("上期の進捗確認")
+        ordering = ["measure", "fiscal_year"]
+        constraints = per_measure_year("interim_review", "上期の進捗確認")
+
+    def __str__(self):
+        return f"{self.measure} {period_label(self.fiscal_year, 'H1')}"
+
+    @property
+    def is_confirmed(self):
+        return self.status == self.Status.CONFIRMED
+
+    def clean(self):
+        plan = plan_of(self)
+        if plan is not None:
+            plan.check_fiscal_year(self.fiscal_year)
+            if plan.review_cycle != "half":
+                raise ValidationError(_("この計画は半期ごとに進捗を確認する計画ではありません。"))
+        if self.judged_grade and not self.reason.strip():
+            raise ValidationError(
+                {"reason": ValidationError(_("判定の理由を入力してください。"), code="reason_required")}
+            )

@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from initiatives import permissions
 from initiatives.fields import FORMULA_STARTS
-from initiatives.fiscal import fiscal_year_label
+from initiatives.fiscal import PERIODS, fiscal_year_label, period_label
 from initiatives.models import PLAN_ORDER, Measure
 
-from .achievement import grade_meanings, grade_scale
+from .achievement import Assessment, grade_meanings, grade_scale
 from .facts import measure_facts
-from .models import ExternalReview, MeasureYear, Publication
+from .models import ExternalReview, InterimReview, MeasureYear, Publication
 from .rollup import share
 
 SCHEMA_PATH = Path(__file__).with_name("open_data.schema.json")
@@ -107,6 +107,8 @@ class PublicYear:
             },
             "fiscal_year": publication.fiscal_year,
             "fiscal_year_label": fiscal_year_label(publication.fiscal_year),
+            "period": PERIODS[publication.period],
+            "period_label": period_label(publication.fiscal_year, publication.period),
             "published_on": publication.published_on.isoformat(),
             "grade_counts": [
                 {"grade": g.grade, "meaning": g.meaning, "count": g.count, "share": _number(g.share)}
@@ -158,20 +160,39 @@ def _number(value):
     return value
 
 
+def _interim_assessments(publication, scale):
+    """{measure id: Assessment} of the confirmed 上期 reports of a published 上期 (one query)."""
+    confirmed = InterimReview.objects.filter(
+        measure__plan=publication.plan, fiscal_year=publication.fiscal_year, status=InterimReview.Status.CONFIRMED
+    ).values_list("measure_id", "judged_grade")
+    return {
+        measure_id: Assessment("judged", grade=grade, low=grade in scale.low, colour=scale.colour(grade))
+        for measure_id, grade in confirmed
+    }
+
+
 def public_year(publication):
-    """The published year's records and grade counts. Queries: thresholds, the named 改善方針, the facts (2)."""
+    """The published period's records and grade counts. A year: the approved records' actuals, 達成度 and
+    grades; a 上期 (publication.period "H1"): the confirmed 上期 reports' grades, beside the year's targets.
+    Queries: thresholds, the named 改善方針, the facts (2), for a 上期 its reports."""
     plan, year = publication.plan, publication.fiscal_year
     scale = grade_scale(plan)
     improvements = set(publication.public_improvements.values_list("pk", flat=True))
+    interim = _interim_assessments(publication, scale) if publication.period else None
     records = []
     counts = dict.fromkeys([grade for grade, _ in scale], 0) | {NO_GRADE: 0, NOT_PUBLISHED: 0}
     for fact in measure_facts(plan, [year], Measure.objects.filter(plan=plan), scale=scale):
-        approved = fact.status == MeasureYear.Status.APPROVED
-        assessment = fact.assessment if approved else None
+        if interim is None:
+            approved = fact.status == MeasureYear.Status.APPROVED
+            assessment = fact.assessment if approved else None
+        else:  # the 上期: its confirmed judgement, and no year-end figures
+            assessment = interim.get(fact.measure_id)
+            approved = False
         shown_improvement = approved and fact.measure_id in improvements and bool(fact.improvement)
         data = {
             "plan_code": plan.code,
             "fiscal_year": year,
+            "period": PERIODS[publication.period],
             "policy": fact.policy_label,
             "initiative": fact.initiative_label,
             "group": fact.group_label,
@@ -182,7 +203,7 @@ def public_year(publication):
             "unit": fact.unit,
             "target_value": fact.target_value,
             "target_text": fact.target_text,
-            "result": PUBLISHED if approved else NOT_PUBLISHED,
+            "result": PUBLISHED if assessment is not None else NOT_PUBLISHED,
             "actual_value": fact.actual if approved else None,
             "actual_text": fact.actual_text if approved else "",
             "achievement_rate": assessment.rate if assessment else None,
@@ -195,7 +216,8 @@ def public_year(publication):
         records.append(PublicRecord(data, str(fact.target_display()), actual, approved and fact.sample, colour))
         key = (assessment.grade or NO_GRADE) if assessment else NOT_PUBLISHED
         counts[key] = counts.get(key, 0) + 1  # a grade the scheme no longer lists is still counted
-    meanings = grade_meanings(scale) | {NO_GRADE: "目標なし・実績なし・判定待ち", NOT_PUBLISHED: "承認前"}
+    waiting = "上期の進捗が未確定" if publication.period else "承認前"
+    meanings = grade_meanings(scale) | {NO_GRADE: "目標なし・実績なし・判定待ち", NOT_PUBLISHED: waiting}
     meanings |= {key: "評価の区分にない評価" for key in counts if key not in meanings}
     total = len(records)
     grade_counts = [GradeCount(key, meanings[key], n, share(n, total), scale.colour(key)) for key, n in counts.items()]
@@ -235,16 +257,26 @@ def _check_seen(publication, seen_version):
         raise ValidationError(CHANGED_MEANWHILE, code="changed_meanwhile")
 
 
+def publishable_periods(plan):
+    """What of a year may be published: the year, and the 上期 of a plan reviewed every half year."""
+    return ["", "H1"] if plan.review_cycle == "half" else [""]
+
+
 @transaction.atomic
-def publish(plan, year, user, seen_version, licence, licence_url, improvements, today=None):
-    """Publish (or publish again, with other choices) a plan's year. ``improvements``: measures whose
-    改善方針 is public; only those publishable_improvements allows are kept."""
+def publish(plan, year, user, seen_version, licence, licence_url, improvements, today=None, period=""):
+    """Publish (or publish again, with other choices) a plan's year, or its 上期 (``period`` "H1").
+    ``improvements``: measures whose 改善方針 is public; only those publishable_improvements allows are kept
+    (none for a 上期)."""
     permissions.require(user.has_perm(permissions.APPROVE))
     plan.check_fiscal_year(year)
-    publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year).first()
+    if period not in publishable_periods(plan):
+        raise ValidationError("この計画は上期を公表できません（半期ごとに確認する計画ではありません）。")
+    publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year, period=period).first()
     _check_seen(publication, seen_version)
     if publication is None:
-        publication = Publication(plan=plan, fiscal_year=year, published_on=today or timezone.localdate())
+        publication = Publication(
+            plan=plan, fiscal_year=year, period=period, published_on=today or timezone.localdate()
+        )
     else:
         publication.version += 1  # on, never back to 1: a page that saw an earlier publication stays stale
         if publication.withdrawn:
@@ -258,15 +290,15 @@ def publish(plan, year, user, seen_version, licence, licence_url, improvements, 
     except IntegrityError:  # published by someone else between the check and the write
         raise ValidationError(CHANGED_MEANWHILE, code="changed_meanwhile") from None
     allowed = publishable_improvements(plan, year).filter(pk__in=[m.pk for m in improvements])
-    publication.public_improvements.set(allowed)
+    publication.public_improvements.set(allowed if not period else [])
     return publication
 
 
 @transaction.atomic
-def withdraw(plan, year, user, seen_version):
-    """Take a published year off the public page and the open data."""
+def withdraw(plan, year, user, seen_version, period=""):
+    """Take a published year (or 上期) off the public page and the open data."""
     permissions.require(user.has_perm(permissions.APPROVE))
-    publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year).first()
+    publication = Publication.objects.select_for_update().filter(plan=plan, fiscal_year=year, period=period).first()
     _check_seen(publication, seen_version)
     if publication is None or publication.withdrawn:
         return

@@ -19,6 +19,7 @@ from .achievement import grade_meanings, grade_scale
 from .attention import ATTENTION, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
+from .interim import summarise_interim
 from .models import KpiTarget, MeasureYear
 from .reminders import deadline_of
 from .rollup import summarise
@@ -317,6 +318,10 @@ def dashboard_context(request):
         attention_count=summaries[0].needing_attention,
         grades=context["scale"].letters,
         grade_rows=_grade_rows(context["scale"], total),
+        # a plan reviewed every half year: its 上期 counted too (two queries, for such a plan only)
+        interim_counts=summarise_interim(context["year"], context["filter"].qs, context["scale"])[0]
+        if context["plan"].review_cycle == "half"
+        else None,
         stages=STAGES,
         attention_labels=ATTENTION,
     )

@@ -5,13 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from initiatives import permissions
-from initiatives.fiscal import fiscal_year_label
+from initiatives.fiscal import period_label
 from initiatives.models import Plan
 
 from . import publishing
@@ -33,23 +33,19 @@ def public_index(request):
     return render(request, "kpi/public_index.html", {"plans": plans})
 
 
-def _published(plan_code, year):
+def _published(plan_code, year, period=""):
     published = Publication.objects.filter(withdrawn=False).select_related("plan")
-    return get_object_or_404(published, plan__code=plan_code, fiscal_year=year)
+    return get_object_or_404(published, plan__code=plan_code, fiscal_year=year, period=period)
 
 
 @require_GET
 @login_not_required
-def public_year(request, plan_code, year):
+def public_year(request, plan_code, year, period=""):
     """A published year: the plan tree with each measure's target, actual and grade, the grade counts.
     Queries: the publication and plan, the plan's other published years, thresholds, the named 改善方針,
     the facts (2), the public 外部評価."""
-    publication = _published(plan_code, year)
-    years = list(
-        Publication.objects.filter(plan=publication.plan, withdrawn=False)
-        .order_by("fiscal_year")
-        .values_list("fiscal_year", flat=True)
-    )
+    publication = _published(plan_code, year, period)
+    periods = Publication.objects.filter(plan=publication.plan, withdrawn=False).order_by("fiscal_year", "period")
     shown = publishing.public_year(publication)
     return render(
         request,
@@ -58,14 +54,15 @@ def public_year(request, plan_code, year):
             "shown": shown,
             "plan": publication.plan,
             "publication": publication,
-            "years": years,
+            "periods": list(periods),
             "reviews": publishing.public_reviews(publication),
         },
     )
 
 
 def _file_name(publication, extension):
-    return f"{publication.plan.code}-{publication.fiscal_year}.{extension}"
+    half = f"-{publication.period.lower()}" if publication.period else ""
+    return f"{publication.plan.code}-{publication.fiscal_year}{half}.{extension}"
 
 
 def _with_licence(response, publication, extension):
@@ -76,16 +73,16 @@ def _with_licence(response, publication, extension):
 
 @require_GET
 @login_not_required
-def public_csv(request, plan_code, year):
-    publication = _published(plan_code, year)
+def public_csv(request, plan_code, year, period=""):
+    publication = _published(plan_code, year, period)
     content = publishing.public_year(publication).to_csv()
     return _with_licence(HttpResponse(content, content_type="text/csv; charset=utf-8"), publication, "csv")
 
 
 @require_GET
 @login_not_required
-def public_json(request, plan_code, year):
-    publication = _published(plan_code, year)
+def public_json(request, plan_code, year, period=""):
+    publication = _published(plan_code, year, period)
     content = publishing.public_year(publication).to_json()
     return _with_licence(HttpResponse(content, content_type="application/json"), publication, "json")
 
@@ -104,7 +101,10 @@ def publish(request, plan_code, year):
     plan = get_object_or_404(Plan, code=plan_code)
     _plan_year(plan, year)
     permissions.require(request.user.has_perm(permissions.APPROVE))
-    publication = Publication.objects.filter(plan=plan, fiscal_year=year).first()
+    period = request.GET.get("period", "")
+    if period not in publishing.publishable_periods(plan):
+        raise Http404("この計画にその期はありません。")
+    publication = Publication.objects.filter(plan=plan, fiscal_year=year, period=period).first()
     improvements = publishing.publishable_improvements(plan, year)
     initial = {
         "seen_version": publication.version if publication else 0,
@@ -113,14 +113,14 @@ def publish(request, plan_code, year):
         "improvements": list(publication.public_improvements.all()) if publication else [],
     }
     form = PublishForm(request.POST or None, initial=initial, improvements=improvements)
-    label = fiscal_year_label(year)
+    label = period_label(year, period)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if "withdraw" in request.POST:
-                publishing.withdraw(plan, year, request.user, data["seen_version"])
+                publishing.withdraw(plan, year, request.user, data["seen_version"], period)
                 messages.success(request, f"{label}の公表を取り下げました。公開ページとオープンデータから外れました。")
-                return redirect(reverse("kpi:publish", args=[plan.code, year]))
+                return redirect(request.get_full_path())
             publishing.publish(
                 plan,
                 year,
@@ -129,17 +129,28 @@ def publish(request, plan_code, year):
                 data["licence"],
                 data["licence_url"],
                 data["improvements"],
+                period=period,
             )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
         else:
             messages.success(request, f"{label}の結果を公表しました。")
-            return redirect(reverse("kpi:publish", args=[plan.code, year]))
+            return redirect(request.get_full_path())
     approved = Q(years__fiscal_year=year, years__status=MeasureYear.Status.APPROVED)
     counts = plan.measures.aggregate(measures=Count("pk", distinct=True), approved=Count("pk", filter=approved))
     published = publication is not None and not publication.withdrawn
-    context = {"plan": plan, "year": year, "publication": publication, "published": published, "form": form, **counts}
+    context = {
+        "plan": plan,
+        "year": year,
+        "period": period,
+        "period_label": label,
+        "periods": [(p, period_label(year, p)) for p in publishing.publishable_periods(plan)],
+        "publication": publication,
+        "published": published,
+        "form": form,
+        **counts,
+    }
     return render(request, "kpi/publish_form.html", context)
 
 

@@ -21,7 +21,7 @@ from initiatives.fiscal import fiscal_year_label
 from initiatives.models import RevisionChange
 from initiatives.permissions import ADMIN, APPROVE, ENTER_MEASURE
 
-from .models import BarStatus, MeasureYear
+from .models import BarStatus, InterimReview, MeasureYear
 
 Status = MeasureYear.Status
 
@@ -44,8 +44,11 @@ class Conflict(WorkflowError):
 
 
 class Locked(WorkflowError):
-    def __init__(self):
-        super().__init__("この年度は承認済みでロックされています。変更するにはDX推進部門が再開してください。")
+    def __init__(self, interim=False):
+        if interim:
+            super().__init__("この上期の進捗は確定しています。変更するにはDX推進部門が再開してください。")
+        else:
+            super().__init__("この年度は承認済みでロックされています。変更するにはDX推進部門が再開してください。")
 
 
 # --- The lock -------------------------------------------------------------------------------------
@@ -474,3 +477,57 @@ def reopen(record, user, seen_version, reason):
     record.approved_at = None
     record.approved_by = None
     return _write(record, seen_version, f"再開: {reason}")
+
+
+# --- The 上期 report of a plan reviewed every half year (InterimReview) ----------------------------
+
+
+def _check_interim_open(review):
+    """A 上期 report stays as it is once confirmed, and once its year is approved (locked)."""
+    if review.is_confirmed:
+        raise Locked(interim=True)
+    try:
+        _check_plan_row_open(review)  # the year's approval, held until the transaction ends
+    except ValidationError as error:
+        raise Locked() from error
+
+
+@transaction.atomic
+def save_interim(review, user, seen_version, submit=False, sample=False):
+    """Save (and with ``submit``, submit) the 担当課's 上期 report as edited in memory and validated by the caller."""
+    _require(user, ENTER_MEASURE, review.measure)
+    _check_interim_open(review)
+    if submit:
+        if not review.judged_grade or not review.reason.strip():
+            raise WorkflowError("進捗の判定を選び、判定の理由を書いてから提出してください。")
+        review.status = InterimReview.Status.SUBMITTED
+        review.submitted_at = timezone.now()
+    review.is_sample = sample
+    return _write(review, seen_version, "上期の進捗の提出" if submit else "上期の進捗")
+
+
+@transaction.atomic
+def confirm_interim(review, user, seen_version):
+    """The DX推進部門 confirms a submitted 上期 report: its judgement is the period's grade from now on."""
+    _require(user, APPROVE)
+    if review.status != InterimReview.Status.SUBMITTED:
+        raise WorkflowError("提出済みの上期の進捗だけを確定できます。")
+    _check_interim_open(review)
+    review.status = InterimReview.Status.CONFIRMED
+    review.confirmed_at, review.confirmed_by = timezone.now(), user
+    return _write(review, seen_version, "上期の進捗の確定")
+
+
+@transaction.atomic
+def reopen_interim(review, user, seen_version, reason):
+    """Open a confirmed 上期 report again (not in an approved year), with the reason in its history."""
+    _require(user, APPROVE)
+    if not review.is_confirmed:
+        raise WorkflowError("確定した上期の進捗だけを再開できます。")
+    try:
+        _check_plan_row_open(review)
+    except ValidationError as error:
+        raise Locked() from error
+    review.status = InterimReview.Status.DRAFT
+    review.confirmed_at = review.confirmed_by = None
+    return _write(review, seen_version, f"再開: {reason}"[:100])

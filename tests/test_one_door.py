@@ -19,9 +19,9 @@ from django.urls import reverse
 
 from budget.models import BudgetFigure, FinalEvaluation, Hearing, HearingDecision, PlannedCost
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
-from initiatives.models import PlanRevision, RevisionChange, ScheduleBar
+from initiatives.models import Plan, PlanRevision, RevisionChange, ScheduleBar
 from initiatives.roles import Role
-from kpi.models import BarStatus, KpiTarget, MeasureYear
+from kpi.models import BarStatus, InterimReview, KpiTarget, MeasureYear
 from ohnojo_dx.plan_loader import PlanImportError, import_plan
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,7 @@ def locked(measure, dx_user):
     )
     BarStatus.objects.create(measure_year=record, bar=measure.schedule_bars.first(), state=BarStatus.State.DONE)
     figures(measure, LOCKED_YEAR, record.version)
+    interim_report(measure, LOCKED_YEAR, "confirmed", record.version)
     # approved last: the database refuses progress added to an approved record
     MeasureYear.objects.filter(pk=record.pk).update(status=MeasureYear.Status.APPROVED, approved_by=dx_user)
     record.refresh_from_db()
@@ -58,9 +59,18 @@ def submitted(measure):
     )
     HearingDecision.objects.create(measure=measure, fiscal_year=OPEN_YEAR, evaluation="確認済み", version=2)
     FinalEvaluation.objects.create(measure=measure, carry_over="continue", version=2)
+    interim_report(measure, OPEN_YEAR, "submitted", 2)
     return MeasureYear.objects.create(
         measure=measure, fiscal_year=OPEN_YEAR, kpi_actual=60, work_done="x", status="submitted", version=2
     )
+
+
+def interim_report(measure, year, status, version):
+    """The 上期 report of a plan reviewed every half year (kpi.InterimReview), at ``version``."""
+    InterimReview.objects.create(
+        measure=measure, fiscal_year=year, progress="講座を開催", judged_grade="B", reason="予定どおり",
+        status=status, version=version,
+    )  # fmt: skip
 
 
 def figures(measure, year, version):
@@ -85,6 +95,7 @@ def snapshot(measure):
         list(HearingDecision.objects.filter(measure=measure).order_by("pk").values()),
         list(FinalEvaluation.objects.filter(measure=measure).values()),
         list(RevisionChange.objects.filter(measure=measure).values()),
+        list(InterimReview.objects.filter(measure=measure).order_by("fiscal_year").values()),
     )
 
 
@@ -313,6 +324,27 @@ def api_step(name, comment=None):
     return send
 
 
+def half_yearly(measure):
+    """The measure's plan reviewed every half year, as the 上期 paths need (not a guarded row)."""
+    Plan.objects.filter(pk=measure.plan_id).update(review_cycle="half")
+
+
+def interim_entry(client, measure, record, seen):
+    half_yearly(measure)
+    url = reverse("kpi:interim_edit", args=[measure.plan.code, measure.code, record.fiscal_year])
+    data = {"seen_version": seen, "progress": "上期に変更", "judged_grade": "A", "reason": "前倒し", "submit": "1"}
+    return client.post(url, data)
+
+
+def interim_step(name, comment=""):
+    def post(client, measure, record, seen):
+        half_yearly(measure)
+        url = reverse("kpi:interim_step", args=[measure.plan.code, measure.code, record.fiscal_year, name])
+        return client.post(url, {"seen_version": seen, "comment": comment})
+
+    return post
+
+
 def admin_bar_delete(client, measure, record, seen):
     """Deleting a schedule bar would take the approved year's progress with it."""
     bar = measure.schedule_bars.first()
@@ -367,6 +399,11 @@ WRITE_PATHS = [
     ("hearing decision form", hearing_decision, "dx", False, True),
     ("final evaluation form", final_evaluation, "dx", False, True),
     ("plan revision form", plan_revision, "dx", True, True),
+    ("上期 report form", interim_entry, "staff", True, True),
+    ("上期 confirm", interim_step("confirm"), "dx", True, True),
+    ("上期 reopen", interim_step("reopen", "判定の訂正"), "dx", True, False),  # the year's lock holds it
+    ("ORM 上期 report update", orm(InterimReview, "update", judged_grade="D"), "dx", True, False),
+    ("ORM 上期 report delete", orm(InterimReview, "delete"), "dx", True, False),
     ("ORM budget figure update", orm(BudgetFigure, "update", amount=1), "dx", True, False),
     ("ORM budget figure delete", orm(BudgetFigure, "delete"), "dx", True, False),
 ]

@@ -206,8 +206,11 @@ def test_every_page_is_listed():
     here |= {"budget:revisions", "budget:revise_measure"}
     here |= {"budget:export_job", "budget:export_download", "kpi:publish", "kpi:external_reviews"}
     here |= {"kpi:public_index", "kpi:public_year", "kpi:public_csv", "kpi:public_json", "kpi:open_data_schema"}
+    # a plan reviewed every half year: kpi/tests/test_interim.py
+    pinned_elsewhere |= {"kpi:interim_edit", "kpi:interim_summary", "kpi:public_half"}
+    pinned_elsewhere |= {"kpi:public_half_csv", "kpi:public_half_json"}
     not_pages = {"login", "logout", "healthz", "kpi:approve", "kpi:return", "kpi:reopen", "kpi:bulk_approve"}
-    not_pages |= {"kpi:actuals_confirm", "plan_import_confirm"}
+    not_pages |= {"kpi:actuals_confirm", "plan_import_confirm", "kpi:interim_step"}
     assert ALL_ROUTES == pinned_elsewhere | here | not_pages
 
 

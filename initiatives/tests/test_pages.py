@@ -21,6 +21,7 @@ PLAN_APPS = ("initiatives", "kpi", "budget")
 PUBLIC = {"login", "healthz"}
 # The public side (no login) shows published years only: kpi/tests/test_publishing.py
 PUBLIC |= {"kpi:public_index", "kpi:open_data_schema", "kpi:public_year", "kpi:public_csv", "kpi:public_json"}
+PUBLIC |= {"kpi:public_half", "kpi:public_half_csv", "kpi:public_half_json"}
 POST_ONLY = {
     "logout",
     "kpi:approve",
@@ -29,12 +30,15 @@ POST_ONLY = {
     "kpi:bulk_approve",
     "kpi:actuals_confirm",
     "plan_import_confirm",
+    "kpi:interim_step",
 }
 # Entry pages answer only those who may enter; kpi/tests/test_permissions.py covers them.
 ENTRY = {"kpi:measure_year_edit", "kpi:department_grid", "kpi:actuals", "kpi:actuals_download", "plan_import"}
 ENTRY |= {"budget:figure_edit", "budget:hearing_edit", "budget:decision_edit", "budget:final_edit"}
 ENTRY |= {"budget:revise_measure", "budget:next_plan"}  # the next plan: budget/tests/test_next_plan.py
 ENTRY |= {"kpi:publish"}  # the DX推進部門 only: kpi/tests/test_publishing.py
+# Pages of a plan reviewed every half year (404 for the Ohnojo plan): kpi/tests/test_interim.py
+ENTRY |= {"kpi:interim_edit", "kpi:interim_summary"}
 # A background download's page and file answer only who asked for it (and the DX推進部門):
 # budget/tests/test_exports.py covers them.
 OWN = {"budget:export_job", "budget:export_download"}
@@ -64,6 +68,7 @@ def route_urls(plan, names):
         "stage": BudgetFigure.Stage.values,
         "number": [1],
         "token": [uuid.UUID(int=1)],
+        "step": ["confirm"],
     }
     urls = []
     for name, params in named_routes():
