@@ -153,7 +153,7 @@ class GradeThresholdAdmin(PortalAdmin):
 class EntryDeadlineAdmin(PortalAdmin):
     """入力期限 per plan-year, set by the DX推進部門 (kpi.reminders; the dashboard shows the days left)."""
 
-    list_display = ["plan", "fiscal_year", "due_on", "remind_from"]
+    list_display = ["plan", "fiscal_year", "period", "due_on", "remind_from"]
     list_filter = ["plan"]
 
 

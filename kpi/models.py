@@ -564,6 +564,13 @@ class EntryDeadline(models.Model):
 
     plan = models.ForeignKey("initiatives.Plan", models.CASCADE, related_name="entry_deadlines", verbose_name=_("計画"))
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    period = models.CharField(
+        _("期"),
+        max_length=2,
+        blank=True,
+        choices=[("", _("年度")), ("H1", _("上期"))],
+        help_text=_("半期ごとに確認する計画の上期の進捗の期限は「上期」"),
+    )
     due_on = models.DateField(_("入力期限"))
     remind_from = models.PositiveSmallIntegerField(
         _("何日前から知らせるか"), default=14, help_text=_("期限のこの日数前から、毎日1回まで知らせます。")
@@ -580,18 +587,24 @@ class EntryDeadline(models.Model):
         ordering = ["plan", "fiscal_year"]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "fiscal_year"],
-                name="entry_deadline_once_per_year",
-                violation_error_message=_("この計画のこの年度の入力期限はもうあります。"),
+                fields=["plan", "fiscal_year", "period"],
+                name="entry_deadline_once_per_period",
+                violation_error_message=_("この計画のこの期の入力期限はもうあります。"),
             )
         ]
 
     def __str__(self):
-        return f"{self.plan} {fiscal_year_label(self.fiscal_year)} {self.due_on:%Y-%m-%d}"
+        return f"{self.plan} {self.period_label} {self.due_on:%Y-%m-%d}"
+
+    @property
+    def period_label(self):
+        return period_label(self.fiscal_year, self.period)
 
     def clean(self):
         if self.plan_id and not self.plan.covers(self.fiscal_year):
             raise ValidationError({"fiscal_year": _("計画期間の年度を入力してください。")})
+        if self.plan_id and self.period and self.plan.review_cycle != "half":
+            raise ValidationError({"period": _("この計画は半期ごとに進捗を確認する計画ではありません。")})
 
     def days_left(self, today):
         """Days until the deadline (0 on the day, negative once it has passed)."""

@@ -1,5 +1,6 @@
 """入力のお知らせ: each 担当課 user is told which of their measures are not entered (未入力), returned (差戻し) or
 entered but not submitted (未提出) for a plan-year with an 入力期限 (kpi.models.EntryDeadline), at most once a day.
+A 上期 deadline (a plan reviewed every half year) is about the measures' 上期 reports (kpi.models.InterimReview).
 
 ``manage.py send_reminders`` runs this from cron. A deadline reminds from ``remind_from`` days before it until
 ``remind_after`` days after it; a measure is done once its record is submitted or approved. Mail goes through
@@ -17,12 +18,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from initiatives.fiscal import fiscal_year_label
 from initiatives.models import Measure
 from initiatives.roles import Role
 
 from .attention import record_state
-from .models import EntryDeadline, MeasureYear, ReminderSent
+from .models import EntryDeadline, InterimReview, MeasureYear, ReminderSent
 
 NOT_ENTERED, RETURNED, NOT_SUBMITTED = "未入力", "差戻し", "未提出"
 logger = logging.getLogger(__name__)
@@ -36,9 +36,8 @@ class Item:
 
     @property
     def url(self):
-        path = reverse(
-            "kpi:measure_year_edit", args=[self.deadline.plan.code, self.measure.code, self.deadline.fiscal_year]
-        )
+        page = "kpi:interim_edit" if self.deadline.period else "kpi:measure_year_edit"
+        path = reverse(page, args=[self.deadline.plan.code, self.measure.code, self.deadline.fiscal_year])
         return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 
@@ -51,6 +50,13 @@ def item_state(record):
     return LEFT_TO_DO.get(record_state(record)[0])
 
 
+def interim_state(report):
+    """What is left to do of one measure's 上期 report (None once submitted or confirmed)."""
+    if report is None:
+        return NOT_ENTERED
+    return NOT_SUBMITTED if report.status == InterimReview.Status.DRAFT else None
+
+
 def active_deadlines(today):
     """The deadlines that remind today: from ``remind_from`` days before them to ``remind_after`` days after."""
     deadlines = EntryDeadline.objects.select_related("plan").order_by("due_on", "plan__code")
@@ -58,14 +64,14 @@ def active_deadlines(today):
 
 
 def items_by_department(deadline):
-    """{department id: [Item]} of one deadline's plan-year: two queries."""
+    """{department id: [Item]} of one deadline's plan-year (or its 上期): two queries."""
+    rows, state_of = (InterimReview, interim_state) if deadline.period else (MeasureYear, item_state)
     records = {
-        r.measure_id: r
-        for r in MeasureYear.objects.filter(measure__plan=deadline.plan, fiscal_year=deadline.fiscal_year)
+        r.measure_id: r for r in rows.objects.filter(measure__plan=deadline.plan, fiscal_year=deadline.fiscal_year)
     }
     out = defaultdict(list)
     for measure in Measure.objects.filter(plan=deadline.plan, department__isnull=False):
-        state = item_state(records.get(measure.pk))
+        state = state_of(records.get(measure.pk))
         if state is not None:
             out[measure.department_id].append(Item(deadline, measure, state))
     return out
@@ -108,14 +114,15 @@ def message(user, items, today):
     for item in items:
         by_deadline[item.deadline].append(item)
     for deadline, group in by_deadline.items():
+        what = "の進捗" if deadline.period else ""
         lines.append(
-            f"■ {deadline.plan.title} {fiscal_year_label(deadline.fiscal_year)}"
+            f"■ {deadline.plan.title} {deadline.period_label}{what}"
             f"（入力期限 {dateformat.format(deadline.due_on, 'Y年n月j日')}、{deadline.when(today)}）"
         )
         lines += [f"・{item.measure.code} {item.measure.name}：{item.state}\n  {item.url}" for item in group]
         lines.append("")
     lines.append("このメールは送信専用です。1日に1回まで送られます。")
-    years = sorted({fiscal_year_label(i.deadline.fiscal_year) for i in items})
+    years = sorted({i.deadline.period_label for i in items})
     subject = f"【計画進捗ポータル】実績の入力のお願い（{'・'.join(years)}、{len(items)}件）"
     return subject, "\n".join(lines)
 
@@ -161,6 +168,9 @@ def send_reminders(today=None, dry_run=False, out=None):
     return outcome
 
 
-def deadline_of(plan, year):
-    """The plan-year's 入力期限, or None (one query)."""
-    return EntryDeadline.objects.filter(plan=plan, fiscal_year=year).first()
+def deadline_of(plan, year, today=None):
+    """The plan-year's 入力期限 that matters now, or None (one query): of a year with a 上期 deadline too, the
+    first not yet passed, else the last."""
+    today = today or timezone.localdate()
+    deadlines = sorted(EntryDeadline.objects.filter(plan=plan, fiscal_year=year), key=lambda d: d.due_on)
+    return next((d for d in deadlines if d.due_on >= today), deadlines[-1] if deadlines else None)

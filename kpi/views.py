@@ -20,7 +20,7 @@ from .attention import ATTENTION, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
 from .interim import summarise_interim
-from .models import KpiTarget, MeasureYear
+from .models import InterimReview, KpiTarget, MeasureYear
 from .reminders import deadline_of
 from .rollup import summarise
 
@@ -302,26 +302,29 @@ def dashboard_context(request):
         return {"plans": []}
     rows = _classified(context)
     summaries = summarise(context["plan"], context["year"], rows, scale=context["scale"])
-    deadline = deadline_of(context["plan"], context["year"])
     today = timezone.localdate()
+    deadline = deadline_of(context["plan"], context["year"], today)
     total = summaries[0]
+    # the filter's measures whose record is not yet submitted or approved
+    left_to_do = (
+        total.measures - total.statuses[MeasureYear.Status.SUBMITTED] - total.statuses[MeasureYear.Status.APPROVED]
+    )
+    interim_counts = None
+    if context["plan"].review_cycle == "half":  # its 上期 counted too (two queries, for such a plan only)
+        interim_counts, interim_statuses = summarise_interim(context["year"], context["filter"].qs, context["scale"])
+        if deadline is not None and deadline.period:  # the 上期 deadline: the reports not yet submitted
+            left_to_do = interim_statuses["none"] + interim_statuses.get(InterimReview.Status.DRAFT, 0)
     context.update(
         deadline=deadline,
         deadline_passed=deadline is not None and deadline.days_left(today) < 0,
         deadline_when=deadline.when(today) if deadline else "",
-        # the filter's measures whose record is not yet submitted or approved
-        left_to_do=total.measures
-        - total.statuses[MeasureYear.Status.SUBMITTED]
-        - total.statuses[MeasureYear.Status.APPROVED],
+        left_to_do=left_to_do,
         summaries=_link_cells(summaries, request),
         attention=_facts_of(context, _first_needing_attention(rows, summaries), ATTENTION_SHOWN),
         attention_count=summaries[0].needing_attention,
         grades=context["scale"].letters,
         grade_rows=_grade_rows(context["scale"], total),
-        # a plan reviewed every half year: its 上期 counted too (two queries, for such a plan only)
-        interim_counts=summarise_interim(context["year"], context["filter"].qs, context["scale"])[0]
-        if context["plan"].review_cycle == "half"
-        else None,
+        interim_counts=interim_counts,
         stages=STAGES,
         attention_labels=ATTENTION,
     )

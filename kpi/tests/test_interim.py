@@ -201,3 +201,54 @@ def test_half_year_pages_do_not_grow_with_the_plan(
     )
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_each_half_has_its_own_deadline_for_the_dashboard_and_the_reminders(
+    client, half_plan, mine, staff_user, viewer, department
+):
+    import datetime
+
+    from django.core import mail
+
+    from kpi.models import EntryDeadline
+    from kpi.reminders import send_reminders
+
+    first_half, year_end = datetime.date(2025, 10, 31), datetime.date(2026, 5, 29)
+    EntryDeadline.objects.create(plan=half_plan, fiscal_year=YEAR, period="H1", due_on=first_half)
+    EntryDeadline.objects.create(plan=half_plan, fiscal_year=YEAR, due_on=year_end)
+    other = Measure.objects.filter(plan=half_plan).exclude(pk=mine.pk).order_by("pk").first()
+    other.department = department
+    other.save()
+    InterimReview.objects.create(measure=other, fiscal_year=YEAR, judged_grade="B", reason="理由", status="submitted")
+    staff_user.email = "tantou@example.jp"
+    staff_user.save()
+
+    # in October: the 上期 deadline, about the 上期 reports (the one not entered yet)
+    send_reminders(datetime.date(2025, 10, 25))
+    (sent,) = mail.outbox
+    assert "R7（2025）年度 上期の進捗（入力期限 2025年10月31日、あと6日）" in sent.body
+    assert f"・{mine.code} {mine.name}：未入力" in sent.body and other.code not in sent.body
+    assert reverse("kpi:interim_edit", args=[half_plan.code, mine.code, YEAR]) in sent.body
+
+    from unittest import mock
+
+    client.force_login(viewer)
+    with mock.patch("django.utils.timezone.localdate", return_value=datetime.date(2025, 10, 25)):
+        html = client.get(reverse("home"), {"plan": half_plan.code, "year": YEAR}).content.decode()
+    assert "上期の進捗の入力期限：2025年10月31日（あと6日）" in html
+    # after it: the year's own deadline, about the yearly records
+    with mock.patch("django.utils.timezone.localdate", return_value=datetime.date(2026, 5, 20)):
+        html = client.get(reverse("home"), {"plan": half_plan.code, "year": YEAR}).content.decode()
+    assert "入力期限：2026年5月29日（あと9日）" in html and "上期の進捗の入力期限" not in html
+
+
+def test_a_yearly_plan_has_no_half_deadline(plan):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from kpi.models import EntryDeadline
+
+    with pytest.raises(ValidationError) as raised:
+        EntryDeadline(plan=plan, fiscal_year=YEAR, period="H1", due_on=datetime.date(2025, 10, 31)).full_clean()
+    assert "半期ごとに進捗を確認する計画ではありません" in str(raised.value)
