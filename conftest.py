@@ -141,15 +141,16 @@ def grow_plan(plan, count, year=2025):
 @pytest.fixture(autouse=True)
 def _reopen_before_flush(request):
     """After a live-server test, SQLite empties the tables row by row, and the lock's triggers refuse
-    to delete an approved year's rows: reopen the approved years first (PostgreSQL truncates)."""
+    to delete an approved year's rows and a confirmed 上期 report: reopen them first (PostgreSQL truncates)."""
     if "live_server" not in request.fixturenames:
         yield
         return
     request.getfixturevalue("transactional_db")  # so this runs its teardown before the flush
     yield
-    from kpi.models import MeasureYear
+    from kpi.models import InterimReview, MeasureYear
 
     MeasureYear.objects.filter(status=MeasureYear.Status.APPROVED).update(status=MeasureYear.Status.DRAFT)
+    InterimReview.objects.filter(status=InterimReview.Status.CONFIRMED).update(status=InterimReview.Status.DRAFT)
 
 
 def grid_data(rows):

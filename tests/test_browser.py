@@ -209,3 +209,47 @@ def test_dx_office_publishes_a_year_and_anyone_reads_it_without_logging_in(page,
     with open(download_info.value.path(), "rb") as f:
         assert f.read(3) == b"\xef\xbb\xbf"
     assert page.problems == []
+
+
+def test_a_half_year_plan_reports_its_first_half_and_publishes_it(page, plan, staff_user, dx_user):
+    from initiatives.models import Measure
+    from kpi.models import InterimReview
+
+    plan.review_cycle, plan.grading_rule = "half", "judgement"  # 浜松市's A–D by default
+    plan.save()
+    measure = Measure.objects.get(plan=plan, name="デジタル・デバイド対策")
+    measure.department = staff_user.departments.get()
+    measure.save()
+
+    log_in(page, staff_user)
+    page.goto(measure.get_absolute_url())
+    page.locator("#year-2025").get_by_role("link", name="上期の進捗").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("R7（2025）年度 上期の進捗")
+    assert serious_violations(page) == []
+    page.get_by_label("上期の取組状況").fill("スマートフォン講座を12回開催")
+    page.get_by_label("進捗の判定").select_option(label="B：目標どおり")
+    page.get_by_label("判定の理由").fill("計画どおりの回数を開催")
+    page.get_by_role("button", name="保存して提出").click()
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text("上期の進捗を提出しました")
+    page.get_by_role("button", name="ログアウト").click()
+
+    log_in(page, dx_user)
+    page.goto(f"/plans/{plan.code}/measures/{measure.code}/years/2025/interim/")
+    page.get_by_role("button", name="確定する").click()
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text("上期の進捗を確定しました")
+    assert InterimReview.objects.get().status == "confirmed"
+    page.goto(f"/?plan={plan.code}&year=2025")
+    expect(page.locator('#interim-shares tr[data-grade="B"] td').nth(1)).to_have_text("1")
+    assert serious_violations(page) == []
+    page.goto(f"/plans/{plan.code}/years/2025/publish/?period=H1")
+    page.get_by_role("button", name="公表する").click()
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text("上期の結果を公表しました")
+    page.get_by_role("button", name="ログアウト").click()
+
+    page.goto("/open/")
+    page.get_by_role("link", name="R7（2025）年度 上期").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("上期")
+    expect(page.locator('#grade-count-table tr[data-grade="B"] td').nth(1)).to_have_text("1")
+    expect(page.locator(f'tr[data-code="{measure.code}"] .grade-badge')).to_have_text("B")
+    assert serious_violations(page) == []
+    assert page.problems == []
