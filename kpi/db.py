@@ -34,12 +34,17 @@ def plan_row_lock(name, model):
     )
 
 
+def _entries_changed(model, vendor):
+    """SQL: the row's measure, year or any of its ENTRY_FIELDS differ between OLD and NEW."""
+    columns = [model._meta.get_field(f).column for f in ("measure", "fiscal_year", *model.ENTRY_FIELDS)]
+    return " OR ".join(distinct(f"OLD.{c}", f"NEW.{c}", vendor) for c in columns)
+
+
 def record_lock(vendor):
     """An approved record keeps its figures and stays; only its workflow columns may change (reopen),
     and reopening changes nothing else in the same write."""
     approved = f"'{MeasureYear.Status.APPROVED}'"
-    columns = [MeasureYear._meta.get_field(f).column for f in ("measure", "fiscal_year", *MeasureYear.ENTRY_FIELDS)]
-    changed = " OR ".join(distinct(f"OLD.{c}", f"NEW.{c}", vendor) for c in columns)
+    changed = _entries_changed(MeasureYear, vendor)
     return Trigger(
         "measure_year_lock",
         MeasureYear,
@@ -78,8 +83,7 @@ def interim_lock(vendor):
     """A confirmed 上期 report keeps what it says (only its workflow columns may change: reopening), and no
     report of an approved year is written at all."""
     confirmed = f"'{InterimReview.Status.CONFIRMED}'"
-    columns = [InterimReview._meta.get_field(f).column for f in ("measure", "fiscal_year", *InterimReview.ENTRY_FIELDS)]
-    changed = " OR ".join(distinct(f"OLD.{c}", f"NEW.{c}", vendor) for c in columns)
+    changed = _entries_changed(InterimReview, vendor)
     return Trigger(
         "interim_review_lock",
         InterimReview,

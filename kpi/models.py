@@ -558,19 +558,23 @@ class PendingUpload(models.Model):
         return f"{self.filename}（{fiscal_year_label(self.fiscal_year)}）"
 
 
+# A year's review periods (initiatives.fiscal.PERIODS): the year; with the 上期 (what has a deadline or is published
+# of its own); with both halves (what an outside reviewer comments on).
+HALF = [("", _("年度")), ("H1", _("上期"))]
+HALVES = [*HALF, ("H2", _("下期"))]
+
+
+def period_field(choices, **kwargs):
+    return models.CharField(_("期"), max_length=2, blank=True, choices=choices, **kwargs)
+
+
 class EntryDeadline(models.Model):
     """入力期限 of a plan's year: by when the 担当課 enter and submit that year's actuals and self-evaluation.
     kpi.reminders reminds them before and after it; the dashboard shows the days left."""
 
     plan = models.ForeignKey("initiatives.Plan", models.CASCADE, related_name="entry_deadlines", verbose_name=_("計画"))
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
-    period = models.CharField(
-        _("期"),
-        max_length=2,
-        blank=True,
-        choices=[("", _("年度")), ("H1", _("上期"))],
-        help_text=_("半期ごとに確認する計画の上期の進捗の期限は「上期」"),
-    )
+    period = period_field(HALF, help_text=_("半期ごとに確認する計画の上期の進捗の期限は「上期」"))
     due_on = models.DateField(_("入力期限"))
     remind_from = models.PositiveSmallIntegerField(
         _("何日前から知らせるか"), default=14, help_text=_("期限のこの日数前から、毎日1回まで知らせます。")
@@ -647,13 +651,7 @@ class Publication(models.Model):
 
     plan = models.ForeignKey("initiatives.Plan", models.PROTECT, related_name="publications", verbose_name=_("計画"))
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
-    period = models.CharField(
-        _("期"),
-        max_length=2,
-        blank=True,
-        choices=[("", _("年度")), ("H1", _("上期"))],
-        help_text=_("半期ごとに確認する計画の上期は「上期」（確定した上期の進捗を公表）"),
-    )
+    period = period_field(HALF, help_text=_("半期ごとに確認する計画の上期は「上期」（確定した上期の進捗を公表）"))
     published_on = models.DateField(_("公表日"))
     licence = models.CharField(_("利用条件（ライセンス）"), max_length=100, default=DEFAULT_LICENCE[0])
     licence_url = models.URLField(_("利用条件のURL"), default=DEFAULT_LICENCE[1])
@@ -709,9 +707,7 @@ class ExternalReview(models.Model):
         "initiatives.Plan", models.PROTECT, related_name="external_reviews", verbose_name=_("計画")
     )
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
-    period = models.CharField(
-        _("期"), max_length=2, blank=True, choices=[("", _("年度")), ("H1", _("上期")), ("H2", _("下期"))]
-    )
+    period = period_field(HALVES)
     reviewer = models.CharField(_("評価者"), max_length=100, help_text=_("例: 外部有識者A（大学教授）"))
     measure = models.ForeignKey(
         "initiatives.Measure",

@@ -65,7 +65,18 @@ def _file_name(publication, extension):
     return f"{publication.plan.code}-{publication.fiscal_year}{half}.{extension}"
 
 
-def _with_licence(response, publication, extension):
+# The open data's formats: (file extension, content type, how a PublicYear writes it).
+DOWNLOADS = {
+    "csv": ("text/csv; charset=utf-8", lambda shown: shown.to_csv()),
+    "json": ("application/json", lambda shown: shown.to_json()),
+}
+
+
+def _download(plan_code, year, period, extension):
+    """A published period's open data as a file, with its licence in a Link header."""
+    publication = _published(plan_code, year, period)
+    content_type, write = DOWNLOADS[extension]
+    response = HttpResponse(write(publishing.public_year(publication)), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_file_name(publication, extension)}"'
     response["Link"] = f'<{publication.licence_url}>; rel="license"'
     return response
@@ -74,17 +85,13 @@ def _with_licence(response, publication, extension):
 @require_GET
 @login_not_required
 def public_csv(request, plan_code, year, period=""):
-    publication = _published(plan_code, year, period)
-    content = publishing.public_year(publication).to_csv()
-    return _with_licence(HttpResponse(content, content_type="text/csv; charset=utf-8"), publication, "csv")
+    return _download(plan_code, year, period, "csv")
 
 
 @require_GET
 @login_not_required
 def public_json(request, plan_code, year, period=""):
-    publication = _published(plan_code, year, period)
-    content = publishing.public_year(publication).to_json()
-    return _with_licence(HttpResponse(content, content_type="application/json"), publication, "json")
+    return _download(plan_code, year, period, "json")
 
 
 @require_GET

@@ -940,15 +940,21 @@ def _assemble(read, present, problems):
         policy["initiatives"].append(ini)
         locations[f"基本方針{policy['numeral']} 取組{number}"] = row
 
+    def initiative_of(row, policy):
+        """The row's 取組 (by 基本方針番号 and 取組番号), or None with the problem listed."""
+        ini = initiatives.get((policy["number"], v(row, "initiative")))
+        if ini is None:
+            missing = f"基本方針{policy['numeral']}の取組 {v(row, 'initiative')}"
+            problems.append(row.problem("initiative", f"「{INITIATIVES.name}」シートに{missing} がありません。"))
+        return ini
+
     group_rows = {}
     for row in read[GROUPS.name]:
         policy, number = policy_of(row), v(row, "number")
         if policy is None or number is None or v(row, "initiative") is None:
             continue
-        ini = initiatives.get((policy["number"], v(row, "initiative")))
+        ini = initiative_of(row, policy)
         if ini is None:
-            missing = f"基本方針{policy['numeral']}の取組 {v(row, 'initiative')}"
-            problems.append(row.problem("initiative", f"「{INITIATIVES.name}」シートに{missing} がありません。"))
             continue
         key = (policy["number"], ini["number"], number)
         if not _first(group_rows, key, row, problems, f"この取組の第3階層 {number}", "number"):
@@ -963,10 +969,8 @@ def _assemble(read, present, problems):
             continue
         if not _first(measure_rows, code, row, problems, f"施策コード {code}", "code"):
             continue
-        ini = initiatives.get((policy["number"], v(row, "initiative")))
+        ini = initiative_of(row, policy)
         if ini is None:
-            missing = f"基本方針{policy['numeral']}の取組 {v(row, 'initiative')}"
-            problems.append(row.problem("initiative", f"「{INITIATIVES.name}」シートに{missing} がありません。"))
             continue
         measure = {
             "code": code,
