@@ -160,6 +160,13 @@ class Plan(models.Model):
         default="rate",
         help_text=_("評価の区分（文字・意味・色）は「評価の区分」で計画ごとに決めます。"),
     )
+    overall_rule = models.CharField(
+        _("施策の総合評価"),
+        max_length=10,
+        choices=[("primary", _("主な指標（KGIの指標）")), ("lowest", _("最も低い達成度")), ("mean", _("達成度の平均"))],
+        default="primary",
+        help_text=_("評価指標が複数ある施策の、年度の達成度と評価の決め方（達成度で判定する計画）"),
+    )
     review_cycle = models.CharField(
         _("進捗の確認の周期"),
         max_length=4,

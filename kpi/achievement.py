@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from string import Formatter
 
-from django.db.models import BigIntegerField, CharField, F, Func
+from django.db.models import BigIntegerField, CharField, Count, F, Func, Min, OuterRef, Subquery, Sum
 
 from .models import Direction
 
 RATE, JUDGEMENT = "rate", "judgement"  # Plan.grading_rule
+PRIMARY, LOWEST, MEAN = "primary", "lowest", "mean"  # Plan.overall_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +42,18 @@ class Scale(tuple):
     """A plan's grading scheme: its grades best first, as the (letter, lower bound) pairs grade_for and GradeOf
     read, with ``grades`` (GradeDef: what each means, its colour, whether it needs a look) and ``rule``."""
 
-    def __new__(cls, grades, rule=RATE):
+    def __new__(cls, grades, rule=RATE, overall=PRIMARY):
         scale = super().__new__(cls, ((g.letter, g.min_rate) for g in grades))
-        scale.grades, scale.rule = tuple(grades), rule
+        scale.grades, scale.rule, scale.overall = tuple(grades), rule, overall
         return scale
+
+    @property
+    def combines_indicators(self):
+        """Whether a measure's year result combines all its indicators (Plan.overall_rule), not only the primary."""
+        return self.by_rate and self.overall != PRIMARY
+
+    def with_overall(self, overall):
+        return Scale(self.grades, self.rule, overall)
 
     @property
     def by_rate(self):
@@ -119,8 +128,10 @@ def grade_scale(plan):
         rows = sorted(rows, key=lambda t: (t.position, t.grade))
     grades = [GradeDef(t.grade, t.min_rate, t.label, t.colour, t.needs_attention) for t in rows]
     if plan.grades_by_rate:
-        return Scale(grades) if grades else DEFAULT_THRESHOLDS
-    return Scale(grades, JUDGEMENT) if grades else DEFAULT_PROGRESS
+        scale = Scale(grades) if grades else DEFAULT_THRESHOLDS
+    else:
+        scale = Scale(grades, JUDGEMENT) if grades else DEFAULT_PROGRESS
+    return scale.with_overall(plan.overall_rule) if plan.overall_rule != PRIMARY else scale
 
 
 def scale_of(plan):
@@ -274,6 +285,61 @@ class GradeOf(_Template):
         grades = {f"grade{i}": grade for i, (grade, _) in enumerate(scale)}
         rate = RateTenths(direction, target_value, actual)
         super().__init__(template, *operands, rate, output_field=CharField(), lowest=scale[-1][0], **grades)
+
+
+def combined(primary, others, scale):
+    """A measure's year result from its indicators' (Plan.overall_rule): the primary indicator's, or, in a plan
+    graded by 達成度, the lowest or the mean 達成度 of those with one (the mean in tenths, half up, as
+    average_of_tenths), graded by the scale. Without any 達成度: the primary's (judged, 目標なし, 未入力)."""
+    if not scale.combines_indicators:
+        return primary
+    rates = [a.rate for a in (primary, *others) if a.rate is not None]
+    if not rates:
+        return primary
+    rate = min(rates) if scale.overall == LOWEST else average_of_tenths(sum(int(r * 10) for r in rates), len(rates))
+    grade = grade_for(rate, scale)
+    return Assessment("rated", rate, grade, grade in scale.low, scale.colour(grade))
+
+
+class CombinedRateTenths(_Template):
+    """combined()'s 達成度 × 10 in SQL: the primary rate (RateTenths) with the measure's other indicators' rates
+    in ``year`` (kpi.models.IndicatorYear, correlated subqueries): the lowest, or the mean in tenths half up."""
+
+    names = ("primary", "low", "total", "count")
+    LOWEST = (
+        "CASE WHEN {primary} IS NULL THEN {low} WHEN {low} IS NULL OR {primary} <= {low} THEN {primary} ELSE {low} END"
+    )
+    N = "(COALESCE({count}, 0) + CASE WHEN {primary} IS NULL THEN 0 ELSE 1 END)"
+    SUM = "(COALESCE({total}, 0) + COALESCE({primary}, 0))"
+    MEAN = f"CASE WHEN {N} = 0 THEN NULL ELSE (2 * {SUM} + {N}) / (2 * {N}) END"
+
+    def __init__(self, scale, primary, year):
+        from .models import IndicatorYear
+
+        rates = (
+            IndicatorYear.objects.filter(measure=OuterRef("pk"), fiscal_year=year)
+            .annotate(r=RateTenths("indicator__direction", "target_hundredths", "actual_hundredths"))
+            .values("measure")
+        )
+        low = Subquery(rates.annotate(v=Min("r")).values("v")[:1])
+        total = Subquery(rates.annotate(v=Sum("r")).values("v")[:1])
+        count = Subquery(rates.annotate(v=Count("r")).values("v")[:1])
+        template = self.LOWEST if scale.overall == LOWEST else self.MEAN
+        super().__init__(template, primary, low, total, count, output_field=BigIntegerField())
+
+
+class CombinedGrade(_Template):
+    """combined()'s grade in SQL: by the scale from the combined rate, else the primary indicator's grade."""
+
+    names = ("rate", "primary")
+
+    def __init__(self, scale, rate, primary_grade):
+        thresholds = "".join(
+            f"WHEN {{rate}} >= {int(minimum * 10)} THEN {{grade{i}}} " for i, (_, minimum) in enumerate(scale)
+        )
+        template = f"CASE WHEN {{rate}} IS NULL THEN {{primary}} {thresholds}ELSE {{lowest}} END"
+        grades = {f"grade{i}": grade for i, (grade, _) in enumerate(scale)}
+        super().__init__(template, rate, primary_grade, output_field=CharField(), lowest=scale[-1][0], **grades)
 
 
 def average_of_tenths(total, count):

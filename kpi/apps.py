@@ -11,11 +11,13 @@ class KpiConfig(AppConfig):
         from initiatives.permissions import register_admin_perms
 
         from .db import bar_status_lock, interim_lock, plan_row_lock, record_lock
-        from .models import InterimReview, KpiTarget, MeasureYear
+        from .models import IndicatorYear, InterimReview, KpiTarget, MeasureYear
 
         # Records are written only through kpi.workflow: the admin shows them read-only.
         records = {
-            f"kpi.{a}_{m}" for a in ("add", "change", "delete") for m in ("measureyear", "barstatus", "interimreview")
+            f"kpi.{a}_{m}"
+            for a in ("add", "change", "delete")
+            for m in ("measureyear", "barstatus", "interimreview", "indicatoryear")
         }
         register_admin_perms(self, never=records)
         install_after_migrate(
@@ -28,5 +30,7 @@ class KpiConfig(AppConfig):
                 bar_status_lock(),
                 year_in_plan("interim_review_year_in_plan", InterimReview, "measure", "fiscal_year"),
                 interim_lock(vendor),
+                year_in_plan("indicator_year_in_plan", IndicatorYear, "measure", "fiscal_year"),
+                plan_row_lock("indicator_year_lock", IndicatorYear),
             ],
         )

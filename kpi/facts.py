@@ -18,11 +18,12 @@ from initiatives.fiscal import fiscal_year_of
 from initiatives.models import PLAN_ORDER
 from initiatives.notes import KPI_TARGET, LCC, notes_cell
 
-from .achievement import GradeOf, RateTenths, assess, grade_scale
+from .achievement import CombinedGrade, CombinedRateTenths, GradeOf, RateTenths, assess, combined, grade_scale
 from .attention import ATTENTION, attention_sql, is_overdue, reasons
 from .models import (
     BarStatus,
     Direction,
+    IndicatorYear,
     MeasureYear,
     actuals_entered,
     has_actuals,
@@ -170,11 +171,16 @@ def classified(measures, year, scale, today=None):
     ``attention_<key>`` for each key of ATTENTION. The rules are those of kpi.achievement, kpi.models
     and kpi.attention, in their SQL form (kpi/tests/test_sql_grades.py checks that both agree)."""
     today = today or timezone.localdate()
+    grade = GradeOf(
+        scale, "kgi__direction", "t__value_hundredths", "t__text", "y__kpi_actual_hundredths", "y__judged_grade"
+    )
+    rate10 = RateTenths("kgi__direction", "t__value_hundredths", "y__kpi_actual_hundredths")
+    if scale.combines_indicators:  # the measure's other indicators too (kpi.achievement.combined)
+        rate10 = CombinedRateTenths(scale, rate10, year)
+        grade = CombinedGrade(scale, rate10, grade)
     rows = _joined(measures, year).alias(
-        grade=GradeOf(
-            scale, "kgi__direction", "t__value_hundredths", "t__text", "y__kpi_actual_hundredths", "y__judged_grade"
-        ),
-        rate10=RateTenths("kgi__direction", "t__value_hundredths", "y__kpi_actual_hundredths"),
+        grade=grade,
+        rate10=rate10,
         stage=pdca_stage_sql("y__"),
         status=Coalesce(F("y__status"), Value(MeasureYear.Status.DRAFT)),
         entered=Case(When(actuals_entered("y__"), then=Value(True)), default=Value(False), output_field=BooleanField()),
@@ -214,7 +220,8 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     """Facts for the given Measure queryset in each of `years`, measure by measure in plan order.
 
     Queries: one per year (year_rows; the measure's own columns with the first year only), one for delayed
-    schedule bars, one for the grade thresholds (none if ``scale`` is given).
+    schedule bars, one for the grade thresholds (none if ``scale`` is given), and where the plan combines a
+    measure's indicators (Plan.overall_rule), one for the other indicators.
     """
     today = today or timezone.localdate()
     years = list(years)
@@ -231,6 +238,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     url_parts = tuple(reverse("measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
     labels = {}  # policy/initiative/department labels, formatted once each
 
+    others = _other_indicators(measures, years, scale) if scale.combines_indicators else {}
     by_year, common = {}, {}  # common: each measure's own fields, from the first year's rows
     for index, year in enumerate(years):
         facts = by_year[year] = []
@@ -262,18 +270,33 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                 improvement_text=row.improvement_text or "",
                 overdue=overdue[entered],
                 delayed=(row.measure_id, year) in delayed,
-                assessment=assess(
-                    own["direction"],
-                    row.target_value,
-                    row.target_text,
-                    row.actual,
-                    row.judged_grade or "",
+                assessment=combined(
+                    assess(
+                        own["direction"],
+                        row.target_value,
+                        row.target_text,
+                        row.actual,
+                        row.judged_grade or "",
+                        scale,
+                    ),
+                    others.get((row.measure_id, year), ()),
                     scale,
                 ),
             )
             facts.append(fact)
     # measure by measure, its years in order (the hearing sheet's rows)
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
+
+
+def _other_indicators(measures, years, scale):
+    """{(measure id, year): [Assessment]} of the measures' indicators besides the primary (one query)."""
+    rows = IndicatorYear.objects.filter(measure__in=measures.values("pk"), fiscal_year__in=years).values_list(
+        "measure_id", "fiscal_year", "indicator__direction", "target_value", "target_text", "actual_value"
+    )
+    out = {}
+    for measure_id, year, direction, target_value, target_text, actual in rows:
+        out.setdefault((measure_id, year), []).append(assess(direction, target_value, target_text, actual, "", scale))
+    return out
 
 
 def _measure_fields(row, url_parts, labels, plan):

@@ -810,3 +810,101 @@ class InterimReview(models.Model):
             raise ValidationError(
                 {"reason": ValidationError(_("判定の理由を入力してください。"), code="reason_required")}
             )
+
+
+class Indicator(models.Model):
+    """An indicator of a measure besides its primary one (the KGI, with the yearly KPI targets and the record's
+    KPI actual): its own name, unit and shape, a target for the whole period (evaluated over the period as the
+    KGI is, kpi.achievement.kgi_result) and a target and actual each year (IndicatorYear)."""
+
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.CASCADE, related_name="indicators", verbose_name=_("個別施策")
+    )
+    number = models.PositiveSmallIntegerField(_("番号"), help_text=_("2から（1は数値目標（KGI）の指標）"))
+    name = models.CharField(_("指標"), max_length=200)
+    unit = models.CharField(_("単位"), max_length=20, blank=True)
+    direction = models.CharField(_("評価の向き"), max_length=10, choices=Direction, default=Direction.HIGHER)
+    is_cumulative = models.BooleanField(_("累計"), default=False)
+    target = models.DecimalField(
+        _("期間の目標値"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    target_text = models.CharField(_("期間の目標（文章）"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("評価指標（2つ目以降）")
+        verbose_name_plural = _("評価指標（2つ目以降）")
+        ordering = ["measure", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "number"],
+                name="indicator_number_unique",
+                violation_error_message=_("この施策に同じ番号の評価指標があります。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=2),
+                name="indicator_number_from_2",
+                violation_error_message=_("評価指標の番号は2からです（1は数値目標（KGI）の指標）。"),
+            ),
+            not_negative("indicator_target_not_negative", _("目標値に負の数は入力できません。"), "target"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+    def clean(self):
+        validate_percent(self.target, self.unit, "target")
+
+
+class IndicatorYear(models.Model):
+    """One indicator in one year: the plan's target (written as KPI targets are, kpi.workflow.save_plan_row) and
+    the 担当課's actual (written with the year's record, kpi.workflow.save_record). Both stay as they are while
+    the measure-year is approved (kpi/db.py). ``measure`` repeats the indicator's, for the lock and the reads."""
+
+    indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="years", verbose_name=_("評価指標"))
+    measure = models.ForeignKey(
+        "initiatives.Measure", models.CASCADE, related_name="indicator_years", verbose_name=_("個別施策")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    target_value = models.DecimalField(
+        _("目標値"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    target_text = models.CharField(_("目標（文章）"), max_length=200, blank=True)
+    actual_value = models.DecimalField(
+        _("実績値"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    actual_text = models.CharField(_("実績（文章）"), max_length=200, blank=True)
+    target_hundredths = in_hundredths("target_value")
+    actual_hundredths = in_hundredths("actual_value")
+
+    history = HistoricalRecords(excluded_fields=["target_hundredths", "actual_hundredths"])
+
+    class Meta:
+        verbose_name = _("評価指標の年度の目標・実績")
+        verbose_name_plural = _("評価指標の年度の目標・実績")
+        ordering = ["indicator", "fiscal_year"]
+        indexes = [models.Index(fields=["fiscal_year", "measure"], name="indicator_year_by_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "fiscal_year"],
+                name="indicator_year_once",
+                violation_error_message=_("この評価指標のこの年度の行は既にあります。"),
+            ),
+            fiscal_year_range_check("fiscal_year", "indicator_year_range"),
+            not_negative("indicator_year_not_negative", _("負の数は入力できません。"), "target_value", "actual_value"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {fiscal_year_label(self.fiscal_year)}"
+
+    def clean(self):
+        indicator = related_or_none(self, "indicator")
+        if indicator is not None:
+            self.measure_id = indicator.measure_id
+            validate_percent(self.target_value, indicator.unit, "target_value")
+            validate_percent(self.actual_value, indicator.unit, "actual_value")
+        if self.target_value is not None and self.target_text:
+            raise ValidationError({"target_text": _("目標値と目標（文章）はどちらか一方を入力してください。")})
+        if self.actual_value is not None and self.actual_text:
+            raise ValidationError({"actual_text": _("実績は数値か文章のどちらか一方を入力してください。")})

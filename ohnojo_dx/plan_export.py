@@ -19,9 +19,9 @@ from initiatives.models import (
     lines,
     paragraphs,
 )
-from kpi.models import KpiTarget
+from kpi.models import Indicator, IndicatorYear, KpiTarget, no_target
 
-from .plan_loader import LEVEL_NAMES, PLAN_TEXTS
+from .plan_loader import LEVEL_NAMES, PLAN_RULES, PLAN_TEXTS
 
 
 class PlanExportError(Exception):
@@ -44,7 +44,7 @@ def _grouped(rows, key):
     return groups
 
 
-def _measure_data(measure, bars, targets, costs, priorities):
+def _measure_data(measure, bars, targets, costs, priorities, indicators=(), indicator_years=None):
     kgi = getattr(measure, "kgi", None)
     data = {
         "code": measure.code,
@@ -91,11 +91,31 @@ def _measure_data(measure, bars, targets, costs, priorities):
         data["national_priorities"] = sorted(priorities)
     if measure.group_id:
         data["group"] = measure.group.number
+    if indicators:
+        data["indicators"] = [_indicator_data(i, indicator_years[i.pk]) for i in indicators]
     return data
 
 
+def _indicator_data(indicator, years):
+    return {
+        "number": indicator.number,
+        "name": indicator.name,
+        "unit": indicator.unit,
+        "direction": indicator.direction,
+        "cumulative": indicator.is_cumulative,
+        "target": json_number(indicator.target),
+        "target_text": indicator.target_text,
+        "kpi": {
+            str(y.fiscal_year): None
+            if no_target(y.target_value, y.target_text)
+            else {"value": json_number(y.target_value), "text": y.target_text}
+            for y in years
+        },
+    }
+
+
 def plan_to_data(plan):
-    """The whole plan as the plan file holds it, in eleven queries whatever its size.
+    """The whole plan as the plan file holds it, in thirteen queries whatever its size.
 
     Raises PlanExportError if a 基本方針's 一般財源 is recorded per measure: the file holds it per
     基本方針 only (図表2-4-1), and adding the rows up would change what was entered.
@@ -108,6 +128,10 @@ def plan_to_data(plan):
     )
     groups = _grouped(
         MeasureGroup.objects.filter(initiative__policy__plan=plan).order_by("number"), lambda g: g.initiative_id
+    )
+    indicators = _grouped(Indicator.objects.filter(measure__plan=plan).order_by("number"), lambda i: i.measure_id)
+    indicator_years = _grouped(
+        IndicatorYear.objects.filter(measure__plan=plan).order_by("fiscal_year"), lambda y: y.indicator_id
     )
     bars = _grouped(ScheduleBar.objects.filter(measure__plan=plan).order_by("order", "pk"), lambda b: b.measure_id)
     targets = _grouped(KpiTarget.objects.filter(measure__plan=plan).order_by("fiscal_year"), lambda t: t.measure_id)
@@ -140,7 +164,8 @@ def plan_to_data(plan):
             "data_notes": paragraphs(ini.data_notes),
             **({"groups": [{"number": g.number, "title": g.title} for g in groups[ini.pk]]} if groups[ini.pk] else {}),
             "measures": [
-                _measure_data(m, bars[m.pk], targets[m.pk], costs[m.pk], tags[m.pk]) for m in measures[ini.pk]
+                _measure_data(m, bars[m.pk], targets[m.pk], costs[m.pk], tags[m.pk], indicators[m.pk], indicator_years)
+                for m in measures[ini.pk]
             ],
         }
 
@@ -155,6 +180,7 @@ def plan_to_data(plan):
             "progress_management": plan.progress_management,
             **{name: getattr(plan, name) for name in PLAN_TEXTS},
             **{name: getattr(plan, name) for name in LEVEL_NAMES if getattr(plan, name)},
+            **{name: getattr(plan, name) for name, default in PLAN_RULES.items() if getattr(plan, name) != default},
             "start_year": plan.start_year,
             "end_year": plan.end_year,
             "source": plan.source,

@@ -31,7 +31,7 @@ from initiatives.models import (
     ScheduleBar,
 )
 from kpi import workflow
-from kpi.models import Kgi, KpiTarget
+from kpi.models import Indicator, IndicatorYear, Kgi, KpiTarget
 
 
 class PlanImportError(Exception):
@@ -115,6 +115,9 @@ PLAN_TEXTS = (
 )
 # The plan's own names for its levels (Plan fields of the same names); a file leaves out those not named.
 LEVEL_NAMES = ("policy_level_name", "initiative_level_name", "group_level_name", "measure_level_name")
+# How the plan is graded and reviewed (Plan fields of the same names, with their defaults); a file leaves out
+# the defaults.
+PLAN_RULES = {"grading_rule": "rate", "overall_rule": "primary", "review_cycle": "year"}
 SCHEDULE_BAR = _Record({"label": TEXT, "start_year": YEAR, "end_year": YEAR}, {"inferred": FLAG, "basis": TEXT})
 KGI = _Record(
     {"text": TEXT},
@@ -128,6 +131,17 @@ KGI = _Record(
     },
 )
 KPI_CELL = _Record({}, {"value": _OrNull(NUMBER), "text": TEXT, "note": TEXT})
+INDICATOR = _Record(
+    {"number": WHOLE, "name": TEXT},
+    {
+        "unit": TEXT,
+        "direction": TEXT,
+        "cumulative": FLAG,
+        "target": _OrNull(NUMBER),
+        "target_text": TEXT,
+        "kpi": _Years(_OrNull(KPI_CELL)),
+    },
+)
 MEASURE = _Record(
     {"code": TEXT, "ordinal": WHOLE, "name": TEXT},
     {
@@ -143,6 +157,7 @@ MEASURE = _Record(
         "lcc_notes": _Years(TEXT),
         "national_priorities": [WHOLE],
         "group": _OrNull(WHOLE),
+        "indicators": [INDICATOR],
     },
 )
 GROUP = _Record({"number": WHOLE, "title": TEXT})
@@ -168,6 +183,7 @@ PLAN = _Record(
         "progress_management": TEXT,
         **dict.fromkeys(PLAN_TEXTS, TEXT),
         **dict.fromkeys(LEVEL_NAMES, TEXT),
+        **dict.fromkeys(PLAN_RULES, TEXT),
         "source": TEXT,
         "data_notes": [TEXT],
     },
@@ -291,7 +307,7 @@ class _Loader:
                 for message in messages:
                     self.problems.append(f"{where} {field}: {message}")
             return obj
-        if isinstance(obj, (KpiTarget, PlannedCost)):
+        if isinstance(obj, (KpiTarget, PlannedCost, IndicatorYear)):
             # A year's target or cost is written through the workflow's door, like every other path.
             # The loader runs on the server (no user; the measure page leaves such rows out of its
             # history); no year of a plan being created can be locked yet.
@@ -311,6 +327,7 @@ class _Loader:
                 vision_description=p.get("vision_description", ""),
                 progress_management=p.get("progress_management", ""),
                 **{name: p.get(name, "") for name in (*PLAN_TEXTS, *LEVEL_NAMES)},
+                **{name: p.get(name) or default for name, default in PLAN_RULES.items()},
                 start_year=p["start_year"],
                 end_year=p["end_year"],
                 source=p.get("source", ""),
@@ -473,11 +490,44 @@ class _Loader:
                 ),
                 f"{where} KPI {year}",
             )
+        for row in m.get("indicators", []):
+            self.load_indicator(measure, row, where)
         lcc_notes = m.get("lcc_notes", {})
         for year, amount in sorted(m.get("lcc", {}).items()):
             self.save(
                 PlannedCost(measure=measure, fiscal_year=int(year), amount=amount, note=lcc_notes.get(year, "")),
                 f"{where} LCC {year}",
+            )
+
+    def load_indicator(self, measure, row, where):
+        """An indicator besides the KGI, with its yearly targets (written as KPI targets are)."""
+        where = f"{where} 評価指標{row['number']}"
+        indicator = self.save(
+            Indicator(
+                measure=measure,
+                number=row["number"],
+                name=row["name"],
+                unit=row.get("unit", ""),
+                direction=row.get("direction", "higher"),
+                is_cumulative=row.get("cumulative", False),
+                target=_decimal(row.get("target")),
+                target_text=row.get("target_text", ""),
+            ),
+            where,
+        )
+        if indicator.pk is None:
+            return
+        for year, cell in sorted(row.get("kpi", {}).items()):
+            cell = cell or {}
+            self.save(
+                IndicatorYear(
+                    indicator=indicator,
+                    measure=measure,
+                    fiscal_year=int(year),
+                    target_value=_decimal(cell.get("value")),
+                    target_text=cell.get("text", ""),
+                ),
+                f"{where} {year}",
             )
 
 

@@ -43,10 +43,10 @@ from initiatives.fields import (
     normalize_number,
 )
 from initiatives.fiscal import NONE_MARK, fiscal_year_label
-from initiatives.models import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, Initiative, lines, paragraphs
+from initiatives.models import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, Initiative, Plan, lines, paragraphs
 from kpi.models import Direction
 
-from .plan_loader import LEVEL_NAMES, PlanFileError, PlanImportError, import_plan, read_plan_file
+from .plan_loader import LEVEL_NAMES, PLAN_RULES, PlanFileError, PlanImportError, import_plan, read_plan_file
 
 # --- Limits for an upload ---------------------------------------------------------------------------
 
@@ -108,6 +108,12 @@ def _wareki(key="wareki"):
     return Column("和暦（参考）", key, kind="wareki", width=16)
 
 
+def _choices(plan_field):
+    """(label, code) of a Plan field's choices, for a choice column (blank: the field's default)."""
+    field = Plan._meta.get_field(plan_field)
+    return tuple((str(label), code) for code, label in field.choices)
+
+
 STATUSES = tuple((str(label), code) for code, label in Initiative.Status.choices)
 DIRECTIONS = tuple((str(label), code) for code, label in Direction.choices)
 POLICY_REF = Column("基本方針番号", "policy", kind="whole", required=True, width=8)
@@ -136,6 +142,10 @@ PLAN = Sheet(
         Column("第2階層の名称（空欄なら取組）", "initiative_level_name", width=16),
         Column("第3階層の名称（4階層の計画のみ）", "group_level_name", width=16),
         Column("施策の階層の名称（空欄なら個別施策）", "measure_level_name", width=16),
+        *(
+            Column(str(Plan._meta.get_field(name).verbose_name), name, kind="choice", choices=_choices(name), width=18)
+            for name in PLAN_RULES
+        ),
         Column("出典", "source", width=30),
         Column("データに関する注記（空行で区切って1件ずつ）", "data_notes", kind="paragraphs", width=40),
     ),
@@ -231,6 +241,34 @@ KGI = Sheet(
     ),
     "KGI",
 )
+INDICATORS = Sheet(
+    "評価指標",
+    (
+        MEASURE_REF,
+        Column("番号（2から）", "number", kind="whole", required=True, width=8),
+        Column("指標", "name", required=True, width=30),
+        Column("単位", "unit", width=8),
+        Column("評価の向き", "direction", kind="choice", choices=DIRECTIONS, default=Direction.HIGHER, width=16),
+        Column("累計", "cumulative", kind="flag", field="is_cumulative", width=6),
+        Column("期間の目標値", "target", kind="number", width=10),
+        Column("期間の目標（文章）", "target_text", width=20),
+    ),
+    "評価指標（2つ目以降）",
+    optional=True,
+)
+INDICATOR_TARGETS = Sheet(
+    "評価指標の目標",
+    (
+        MEASURE_REF,
+        Column("指標の番号", "indicator", kind="whole", required=True, width=8),
+        Column("年度（西暦）", "fiscal_year", kind="year", required=True, width=10),
+        _wareki(),
+        Column("目標値", "value", kind="number", width=10),
+        Column("目標（文章）", "text", width=24),
+    ),
+    "評価指標の目標",
+    optional=True,
+)
 TARGETS = Sheet(
     "KPI目標",
     (
@@ -274,6 +312,8 @@ SHEETS = (
     SCHEDULE,
     KGI,
     TARGETS,
+    INDICATORS,
+    INDICATOR_TARGETS,
     COSTS,
     GENERAL_FUND,
 )
@@ -284,6 +324,7 @@ GUIDE_LINES = (
     "取組は「基本方針番号」と「取組番号」、施策の下の行（スケジュール・KGI・KPI目標・年度経費）は「施策コード」で結び付けます。",
     "階層の名称は「計画」シートで変えられます（例：基本目標・取組分野・事業）。4階層の計画は第3階層の名称を書き、"
     "「第3階層」シートに取組ごとの第3階層（例：取組事項）を、「施策」シートにその番号を書きます。",
+    "KGIの指標のほかにも評価指標がある施策は、「評価指標」シートに番号2からの指標を、「評価指標の目標」シートに年度ごとの目標を書きます。",
     "「重点取組事項」シートには計画が掲げる国の重点取組事項を書き、施策が取り組むものは「施策」シートに番号で書きます（例：1、3）。",
     "年度は西暦の整数で書きます（例：2022）。和暦の列は参考の表示で、取り込みでは読みません。",
     "数値の欄の「－」は「なし」（計画書の「－」）です。0 とは区別します。経費は千円単位の整数です。",
@@ -369,6 +410,15 @@ def _sheet_rows(sheet, data):
         ]
     if sheet is KGI:
         return [{**m["kgi"], "measure": m["code"]} for _, _, m in measures if m.get("kgi")]
+    if sheet is INDICATORS:
+        return [{**i, "measure": m["code"]} for _, _, m in measures for i in m.get("indicators", [])]
+    if sheet is INDICATOR_TARGETS:
+        return [
+            {"measure": m["code"], "indicator": i["number"], "fiscal_year": int(year), **(cell or {"value": None})}
+            for _, _, m in measures
+            for i in m.get("indicators", [])
+            for year, cell in i.get("kpi", {}).items()
+        ]
     if sheet is TARGETS:
         return [
             {"measure": m["code"], "fiscal_year": int(year), **(cell or {"value": None, "text": "", "note": ""})}
@@ -886,6 +936,9 @@ def _assemble(read, present, problems):
         for name in LEVEL_NAMES:  # the file leaves out the names a plan does not give
             if not plan.get(name):
                 plan.pop(name, None)
+        for name, default in PLAN_RULES.items():  # and the rules a plan leaves as they are
+            if plan.get(name) in (None, "", default):
+                plan.pop(name, None)
         plan["start_year"], plan["end_year"] = v(row, "start_year"), v(row, "end_year")
         locations[f"計画 {plan['code']}"] = row
 
@@ -1047,6 +1100,46 @@ def _assemble(read, present, problems):
             continue
         measure["kpi"][str(year)] = None if cell == {"value": None, "text": "", "note": ""} else cell
         locations[f"施策 {measure['code']} KPI {year}"] = row
+
+    indicators, indicator_rows = {}, {}
+    for row in read[INDICATORS.name]:
+        measure, number = measure_of(row), v(row, "number")
+        if measure is None or number is None:
+            continue
+        key = (measure["code"], number)
+        if not _first(indicator_rows, key, row, problems, f"この施策の評価指標 {number}", "number"):
+            continue
+        indicator = {
+            "number": number,
+            "name": v(row, "name", ""),
+            "unit": v(row, "unit", ""),
+            "direction": v(row, "direction", Direction.HIGHER),
+            "cumulative": v(row, "cumulative", False),
+            "target": v(row, "target"),
+            "target_text": v(row, "target_text", ""),
+            "kpi": {},
+        }
+        indicators[key] = indicator
+        measure.setdefault("indicators", []).append(indicator)
+        locations[f"施策 {measure['code']} 評価指標{number}"] = row
+
+    indicator_target_rows = {}
+    for row in read[INDICATOR_TARGETS.name]:
+        measure, number, year = measure_of(row), v(row, "indicator"), v(row, "fiscal_year")
+        if measure is None or number is None or year is None:
+            continue
+        indicator = indicators.get((measure["code"], number))
+        if indicator is None:
+            problems.append(
+                row.problem("indicator", f"「{INDICATORS.name}」シートにこの施策の評価指標 {number} がありません。")
+            )
+            continue
+        key = (measure["code"], number, year)
+        if not _first(indicator_target_rows, key, row, problems, "この評価指標のこの年度の目標", "fiscal_year"):
+            continue
+        cell = {"value": v(row, "value"), "text": v(row, "text", "")}
+        indicator["kpi"][str(year)] = None if cell == {"value": None, "text": ""} else cell
+        locations[f"施策 {measure['code']} 評価指標{number} {year}"] = row
 
     cost_rows = {}
     for row in read[COSTS.name]:

@@ -675,10 +675,11 @@ SIGNED_IN = 3  # session, user, the user's roles
 @pytest.mark.parametrize(
     "route, queries",
     [
-        # the plan; policies, initiatives, the third level's groups, measures with their KGI and group,
+        # the plan; policies, initiatives, the third level's groups, measures with their KGI and group, their
+        # other indicators and those indicators' yearly targets,
         # schedule bars, KPI targets, planned costs, national 重点取組事項, the measures' tags, 一般財源
-        ("plan_workbook", 11),
-        ("plan_file", 11),
+        ("plan_workbook", 13),
+        ("plan_file", 13),
         ("plan_workbook_template", 0),
         ("plan_import", 0),
     ],
