@@ -1,13 +1,15 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.formsets import BaseFormSet
 from django.forms.models import BaseModelFormSet, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.fields import JapaneseDecimalField, JapaneseIntegerField, RefuseControlCharacters
+from initiatives.fields import NEGATIVE_MESSAGE, JapaneseDecimalField, JapaneseIntegerField, RefuseControlCharacters
 
 from .achievement import scale_of
-from .models import BarStatus, ExternalReview, InterimReview, MeasureYear
+from .models import PERCENT, BarStatus, ExternalReview, InterimReview, MeasureYear, kpi_text
 
 
 def seen_version_field(**kwargs):
@@ -53,9 +55,12 @@ class MeasureYearForm(RefuseControlCharacters, VersionedModelForm):
             "improvement_text": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, bars=(), target=None, **kwargs):
+    def __init__(self, *args, bars=(), target=None, indicators=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._fit_to_target(target)
+        self.indicators = list(indicators)  # [(Indicator, its IndicatorYear of the year or None)]
+        for indicator, row in self.indicators:
+            self.fields[self.indicator_field(indicator)] = self._indicator_field(indicator, row)
         for name in ("judged_grade", "improvement"):
             if name in self.fields:
                 self.fields[name].choices = [("", "選択してください"), *self.fields[name].choices[1:]]
@@ -145,12 +150,58 @@ class MeasureYearForm(RefuseControlCharacters, VersionedModelForm):
         for legend, names in self.FIELDSETS:
             fields = [self[name] for name in names if name in self.fields]
             if names[0] == "kpi_actual":
-                fields += self.bar_fields()
+                fields += self.indicator_fields() + self.bar_fields()
             out.append((legend, fields))
         return out
 
     def bar_states(self):
         return {bar: self.cleaned_data.get(self.bar_field(bar)) or "" for bar in self.bars}
+
+    @staticmethod
+    def indicator_field(indicator):
+        return f"indicator_{indicator.pk}"
+
+    @staticmethod
+    def _indicator_field(indicator, row):
+        """The actual of one more indicator: a text where its target is a text, else a number in its unit."""
+        target = row.target_text if row and row.target_text else None
+        label = f"{indicator.name}の実績" + (f"（{indicator.unit}）" if indicator.unit and not target else "")
+        if target:
+            initial = row.actual_text if row else ""
+            return forms.CharField(
+                label=label, max_length=200, required=False, initial=initial, help_text=f"目標：{target}"
+            )
+        field = JapaneseDecimalField(
+            label=label, required=False, max_digits=14, decimal_places=2, initial=row.actual_value if row else None
+        )
+        if row and row.target_value is not None:
+            field.help_text = (
+                f"目標：{kpi_text(row.target_value, '', unit=indicator.unit, direction=indicator.direction)}"
+            )
+        return field
+
+    def indicator_fields(self):
+        return [self[self.indicator_field(indicator)] for indicator, _row in self.indicators]
+
+    def clean(self):
+        cleaned = super().clean()
+        for indicator, _row in self.indicators:
+            name = self.indicator_field(indicator)
+            value = cleaned.get(name)
+            if isinstance(value, Decimal):
+                if value < 0:
+                    self.add_error(name, NEGATIVE_MESSAGE)
+                elif indicator.unit == PERCENT and value > 100:
+                    self.add_error(name, "割合（%）は100以下で入力してください。")
+        return cleaned
+
+    def indicator_actuals(self):
+        """{Indicator: (number or None, text)} as entered, for kpi.workflow.save_record."""
+        out = {}
+        for indicator, _row in self.indicators:
+            value = self.cleaned_data.get(self.indicator_field(indicator))
+            out[indicator] = (value, "") if not isinstance(value, str) else (None, value.strip())
+        return out
 
 
 class GridRowForm(MeasureYearForm):

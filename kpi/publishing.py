@@ -12,7 +12,7 @@ Each record has the fields of the documented schema (kpi/open_data.schema.json),
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -26,9 +26,9 @@ from initiatives.fields import FORMULA_STARTS
 from initiatives.fiscal import PERIODS, fiscal_year_label, period_label
 from initiatives.models import PLAN_ORDER, Measure
 
-from .achievement import Assessment, grade_meanings, grade_scale
+from .achievement import Assessment, assess, grade_meanings, grade_scale
 from .facts import measure_facts
-from .models import ExternalReview, InterimReview, MeasureYear, Publication
+from .models import ExternalReview, IndicatorYear, InterimReview, MeasureYear, Publication
 from .rollup import share
 
 SCHEMA_PATH = Path(__file__).with_name("open_data.schema.json")
@@ -62,6 +62,7 @@ class PublicRecord:
     actual: str
     sample: bool = False  # the demo's made-up figures (shown as サンプル)
     colour: str = ""  # the grade's colour in the plan's scheme
+    others: list = field(default_factory=list)  # its other indicators (as in the JSON's indicators)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class PublicYear:
     publication: Publication
     records: list
     grade_counts: list
+    indicators: list = field(default_factory=list)  # the measures' other indicators (schema: indicators)
 
     @property
     def plan(self):
@@ -115,6 +117,7 @@ class PublicYear:
                 for g in self.grade_counts
             ],
             "records": [{name: _number(value) for name, value in r.data.items()} for r in self.records],
+            "indicators": [{name: _number(value) for name, value in i.items()} for i in self.indicators],
         }
 
     def to_json(self):
@@ -221,7 +224,42 @@ def public_year(publication):
     meanings |= {key: "評価の区分にない評価" for key in counts if key not in meanings}
     total = len(records)
     grade_counts = [GradeCount(key, meanings[key], n, share(n, total), scale.colour(key)) for key, n in counts.items()]
-    return PublicYear(publication, records, grade_counts)
+    shown = {r.data["measure_code"] for r in records if r.data["result"] == PUBLISHED and not publication.period}
+    indicators = _public_indicators(plan, year, shown, scale)
+    by_code = {r.data["measure_code"]: r for r in records}
+    for indicator in indicators:
+        by_code[indicator["measure_code"]].others.append(indicator)
+    return PublicYear(publication, records, grade_counts, indicators)
+
+
+def _public_indicators(plan, year, shown, scale):
+    """The plan's other indicators in the year, each measure's in order: the target always, the actual, 達成度 and
+    grade where the measure's result is published (``shown``: their codes; a 上期 shows none). One query."""
+    rows = (
+        IndicatorYear.objects.filter(measure__plan=plan, fiscal_year=year)
+        .select_related("indicator", "measure")
+        .order_by("measure__code", "indicator__number")
+    )
+    out = []
+    for row in rows:
+        indicator, public = row.indicator, row.measure.code in shown
+        assessment = assess(indicator.direction, row.target_value, row.target_text, row.actual_value, "", scale)
+        out.append(
+            {
+                "measure_code": row.measure.code,
+                "number": indicator.number,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "target_value": row.target_value,
+                "target_text": row.target_text,
+                "result": PUBLISHED if public else NOT_PUBLISHED,
+                "actual_value": row.actual_value if public else None,
+                "actual_text": row.actual_text if public else "",
+                "achievement_rate": assessment.rate if public else None,
+                "grade": assessment.grade if public else "",
+            }
+        )
+    return out
 
 
 def public_reviews(publication):

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from .attention import ATTENTION, STAGES
 from .filters import MeasureFilter, PlanYearForm
 from .forms import BulkApproveForm, CommentForm, GridFormSet, MeasureYearForm
 from .interim import summarise_interim
-from .models import InterimReview, KpiTarget, MeasureYear
+from .models import Indicator, IndicatorYear, InterimReview, KpiTarget, MeasureYear
 from .reminders import deadline_of
 from .rollup import summarise
 
@@ -52,12 +53,19 @@ def _back(record):
     return redirect(record.measure.get_absolute_url())
 
 
+def _other_indicators(measure, year):
+    """The measure's indicators besides the primary, each with ``this_year``: its row of the year (two queries)."""
+    this_year = Prefetch("years", queryset=IndicatorYear.objects.filter(fiscal_year=year), to_attr="this_year")
+    return list(Indicator.objects.filter(measure=measure).prefetch_related(this_year))
+
+
 def measure_year_edit(request, plan_code, code, year):
     measure, record = _measure_year(plan_code, code, year)
     permissions.require(request.user.has_perm(permissions.ENTER_MEASURE, measure))
     bars = [b for b in measure.schedule_bars.all() if b.covers(year)]
     target = measure.kpi_targets.filter(fiscal_year=year).first()
-    form = MeasureYearForm(request.POST or None, instance=record, bars=bars, target=target)
+    indicators = [(i, next(iter(i.this_year), None)) for i in _other_indicators(measure, year)]
+    form = MeasureYearForm(request.POST or None, instance=record, bars=bars, target=target, indicators=indicators)
     if request.method == "POST" and form.is_valid():
         try:
             workflow.save_entry(form, request.user, submit="submit" in request.POST)

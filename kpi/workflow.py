@@ -21,7 +21,7 @@ from initiatives.fiscal import fiscal_year_label
 from initiatives.models import RevisionChange
 from initiatives.permissions import ADMIN, APPROVE, ENTER_MEASURE
 
-from .models import BarStatus, InterimReview, MeasureYear
+from .models import BarStatus, IndicatorYear, InterimReview, MeasureYear
 
 Status = MeasureYear.Status
 
@@ -271,15 +271,22 @@ def _check_submittable(record):
 
 @transaction.atomic
 def save_entry(form, user, submit=False, reason=None):
-    """Save a validated entry form (MeasureYearForm or a grid row) and its bar statuses; optionally submit."""
-    return save_record(form.instance, user, form.cleaned_data["seen_version"], form.bar_states(), submit, reason)
+    """Save a validated entry form (MeasureYearForm or a grid row), its bar statuses and its other indicators'
+    actuals; optionally submit."""
+    seen = form.cleaned_data["seen_version"]
+    indicators = form.indicator_actuals() if form.indicators else None
+    return save_record(form.instance, user, seen, form.bar_states(), submit, reason, indicator_actuals=indicators)
 
 
 @transaction.atomic
-def save_record(record, user, seen_version, bar_states=None, submit=False, reason=None, sample=False):
+def save_record(
+    record, user, seen_version, bar_states=None, submit=False, reason=None, sample=False, indicator_actuals=None
+):
     """Save a measure-year's actuals, evaluation and 改善方針 as edited in memory (validated by the caller).
 
-    ``sample``: the demo's made-up figures (manage.py load_demo); anything a person enters is real data.
+    ``indicator_actuals``: {Indicator: (number or None, text)}, the year's actuals of the measure's other
+    indicators, written with the record (kpi.models.IndicatorYear). ``sample``: the demo's made-up figures
+    (manage.py load_demo); anything a person enters is real data.
     """
     _require(user, ENTER_MEASURE, record.measure)
     if record.is_locked:
@@ -300,7 +307,22 @@ def save_record(record, user, seen_version, bar_states=None, submit=False, reaso
         record.status, record.submitted_at, record.is_sample = before  # the page shows what is stored
         raise
     _save_bar_states(record, bar_states or {})
+    _save_indicator_actuals(record, indicator_actuals or {}, reason or ("提出" if submit else "入力"))
     return record
+
+
+def _save_indicator_actuals(record, actuals, reason):
+    """The year's actuals of the measure's other indicators (under the record's version, claimed above)."""
+    for indicator, (value, text) in actuals.items():
+        if indicator.measure_id != record.measure_id:
+            raise WorkflowError("別の施策の評価指標です。")
+        row = IndicatorYear.objects.filter(indicator=indicator, fiscal_year=record.fiscal_year).first()
+        row = row or IndicatorYear(indicator=indicator, measure_id=record.measure_id, fiscal_year=record.fiscal_year)
+        if row.pk and (row.actual_value, row.actual_text) == (value, text):
+            continue
+        row.actual_value, row.actual_text = value, text
+        row._change_reason = reason
+        row.save()
 
 
 class RowError(WorkflowError):

@@ -17,9 +17,9 @@ from budget.models import FUNDING_FIELDS, BudgetFigure, FinalEvaluation, Hearing
 from budget.revised import snapshot_amount, snapshot_target_text
 from initiatives.fiscal import fiscal_year_label, format_amount, format_number
 from initiatives.models import Measure, NationalPriority, RevisionChange, related_or_none
-from kpi.achievement import assess_year, grade_scale
+from kpi.achievement import assess, assess_year, combined, grade_scale, kgi_result
 from kpi.attention import is_overdue
-from kpi.models import BarStatus, Kgi, KpiTarget, MeasureYear, kgi_shape, kpi_text
+from kpi.models import BarStatus, Indicator, Kgi, KpiTarget, MeasureYear, kgi_shape, kpi_text
 
 
 @dataclass
@@ -49,6 +49,7 @@ def get_measure(plan_code, code):
             "years__approved_by",
             "plan__grade_thresholds",
             "hearing_decisions",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("number").prefetch_related("years")),
             Prefetch(
                 "revision_changes",
                 queryset=RevisionChange.objects.select_related("revision").order_by("revision__number", "pk"),
@@ -114,6 +115,10 @@ def measure_year_rows(measure, today=None):
     costs = {c.fiscal_year: c for c in measure.planned_costs.all()}
     records = {r.fiscal_year: r for r in measure.years.all()}
     decisions = {d.fiscal_year: d for d in measure.hearing_decisions.all()}
+    others = {}  # year → the other indicators' assessments, for the plan's overall rule
+    for row in indicator_rows(measure, scale):
+        for cell in row.years:
+            others.setdefault(cell.year, []).append(cell.assessment)
     rows = []
     for year in measure.plan.fiscal_years:
         record = records.get(year)
@@ -122,7 +127,7 @@ def measure_year_rows(measure, today=None):
                 year,
                 targets.get(year),
                 record,
-                assess_year(kgi, targets.get(year), record, scale),
+                combined(assess_year(kgi, targets.get(year), record, scale), others.get(year, ()), scale),
                 costs.get(year),
                 records.get(year - 1),
                 overdue=is_overdue(year, bool(record and record.has_actuals), today),
@@ -131,6 +136,48 @@ def measure_year_rows(measure, today=None):
             )
         )
     return rows
+
+
+@dataclass
+class IndicatorCell:
+    year: int
+    target: str
+    actual: str
+    assessment: object
+
+
+@dataclass
+class IndicatorRow:
+    """One of the measure's indicators besides the primary: each plan year, and the period (as the KGI)."""
+
+    indicator: object
+    years: list
+    period: object  # kpi.achievement.KgiResult
+
+
+def indicator_rows(measure, scale):
+    """The measure's other indicators (prefetched by get_measure), each evaluated year by year and over the
+    period (kpi.achievement.assess and kgi_result, as for the primary indicator)."""
+    out = []
+    for indicator in measure.indicators.all():
+        shape = {"unit": indicator.unit, "direction": indicator.direction}
+        by_year = {y.fiscal_year: y for y in indicator.years.all()}
+        cells = []
+        for year in measure.plan.fiscal_years:
+            row = by_year.get(year)
+            value, text = (row.target_value, row.target_text) if row else (None, "")
+            actual = row.actual_value if row else None
+            cells.append(
+                IndicatorCell(
+                    year,
+                    kpi_text(value, text, **shape),
+                    kpi_text(actual, row.actual_text if row else "", **shape, actual=True),
+                    assess(indicator.direction, value, text, actual, "", scale),
+                )
+            )
+        recorded = {y: (row.actual_value, "") for y, row in by_year.items()}
+        out.append(IndicatorRow(indicator, cells, kgi_result(indicator, recorded, measure.plan.end_year, scale)))
+    return out
 
 
 @dataclass

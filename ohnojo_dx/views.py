@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from budget.chain import CHAIN_LABELS, flag_counts
 from initiatives import permissions
+from kpi.achievement import grade_scale
 from kpi.views import dashboard_context
 
 from . import measure_page
@@ -21,6 +22,7 @@ def measure_detail(request, plan_code, code):
         "kgi": kgi,
         "unit": kgi.unit if kgi else "",
         "years": years,
+        "indicators": measure_page.indicator_rows(measure, grade_scale(measure.plan)),
         "schedule": schedule,
         "charts": measure_page.chart_data(measure, years, schedule),
         "history": measure_page.measure_history(measure),

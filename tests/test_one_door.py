@@ -21,7 +21,7 @@ from budget.models import BudgetFigure, FinalEvaluation, Hearing, HearingDecisio
 from conftest import PLAN_FILE, grid_data, make_user, plan_data
 from initiatives.models import Plan, PlanRevision, RevisionChange, ScheduleBar
 from initiatives.roles import Role
-from kpi.models import BarStatus, InterimReview, KpiTarget, MeasureYear
+from kpi.models import BarStatus, Indicator, IndicatorYear, InterimReview, KpiTarget, MeasureYear
 from ohnojo_dx.plan_loader import PlanImportError, import_plan
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def locked(measure, dx_user):
     BarStatus.objects.create(measure_year=record, bar=measure.schedule_bars.first(), state=BarStatus.State.DONE)
     figures(measure, LOCKED_YEAR, record.version)
     interim_report(measure, LOCKED_YEAR, "confirmed", record.version)
+    second_indicator(measure, LOCKED_YEAR)
     # approved last: the database refuses progress added to an approved record
     MeasureYear.objects.filter(pk=record.pk).update(status=MeasureYear.Status.APPROVED, approved_by=dx_user)
     record.refresh_from_db()
@@ -60,8 +61,19 @@ def submitted(measure):
     HearingDecision.objects.create(measure=measure, fiscal_year=OPEN_YEAR, evaluation="確認済み", version=2)
     FinalEvaluation.objects.create(measure=measure, carry_over="continue", version=2)
     interim_report(measure, OPEN_YEAR, "submitted", 2)
+    second_indicator(measure, OPEN_YEAR)
     return MeasureYear.objects.create(
         measure=measure, fiscal_year=OPEN_YEAR, kpi_actual=60, work_done="x", status="submitted", version=2
+    )
+
+
+def second_indicator(measure, year):
+    """A second indicator of the measure (kpi.Indicator), with its target and actual of ``year``."""
+    indicator, _ = Indicator.objects.get_or_create(
+        measure=measure, number=2, defaults={"name": "相談件数", "unit": "件"}
+    )
+    IndicatorYear.objects.create(
+        indicator=indicator, measure=measure, fiscal_year=year, target_value=10, actual_value=8
     )
 
 
@@ -96,12 +108,15 @@ def snapshot(measure):
         list(FinalEvaluation.objects.filter(measure=measure).values()),
         list(RevisionChange.objects.filter(measure=measure).values()),
         list(InterimReview.objects.filter(measure=measure).order_by("fiscal_year").values()),
+        list(IndicatorYear.objects.filter(measure=measure).order_by("fiscal_year").values()),
     )
 
 
 def entry(client, measure, record, seen):
     url = reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, record.fiscal_year])
-    return client.post(url, {"seen_version": seen, "kpi_actual": "99", "work_done": "改ざん", "submit": "1"})
+    indicator = Indicator.objects.get(measure=measure)  # the measure's second indicator's actual too
+    data = {"seen_version": seen, "kpi_actual": "99", "work_done": "改ざん", "submit": "1"}
+    return client.post(url, {**data, f"indicator_{indicator.pk}": "77"})
 
 
 def grid(client, measure, record, seen):
@@ -403,6 +418,9 @@ WRITE_PATHS = [
     ("上期 confirm", interim_step("confirm"), "dx", True, True),
     ("上期 reopen", interim_step("reopen", "判定の訂正"), "dx", True, False),  # the year's lock holds it
     ("ORM 上期 report update", orm(InterimReview, "update", judged_grade="D"), "dx", True, False),
+    ("ORM indicator actual update", orm(IndicatorYear, "update", actual_value=1), "dx", True, False),
+    ("ORM indicator target update", orm(IndicatorYear, "update", target_value=1), "dx", True, False),
+    ("ORM indicator year delete", orm(IndicatorYear, "delete"), "dx", True, False),
     ("ORM 上期 report delete", orm(InterimReview, "delete"), "dx", True, False),
     ("ORM budget figure update", orm(BudgetFigure, "update", amount=1), "dx", True, False),
     ("ORM budget figure delete", orm(BudgetFigure, "delete"), "dx", True, False),
@@ -453,6 +471,7 @@ def test_the_same_writes_go_through_when_the_year_is_open(as_, measure, submitte
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert (submitted.kpi_actual, submitted.version) == (99, 3)
+    assert IndicatorYear.objects.get(measure=measure, fiscal_year=OPEN_YEAR).actual_value == 77
     response = step("approve")(as_("dx"), measure, submitted, submitted.version)
     submitted.refresh_from_db()
     assert submitted.is_locked

@@ -33,9 +33,9 @@ def pages(plan, measure, job):
         (
             "measure page",
             measure.get_absolute_url(),
-            22,
+            23,
             "measure (with plan, initiative, policy, KGI, department, final evaluation), revision changes (with "
-            "their revision), schedule bars, national "
+            "their revision), other indicators (and their yearly rows where it has any), schedule bars, national "
             "重点取組事項, KPI targets, planned costs, records, their bar statuses, grade thresholds, hearing "
             "decisions; history of records, KPI targets, planned costs, budget figures, hearing decisions, "
             "final evaluation, KGI and bar statuses; the money chain's planned costs, KPI targets, budget "
@@ -44,9 +44,10 @@ def pages(plan, measure, job):
         (
             "entry form",
             reverse("kpi:measure_year_edit", args=[plan.code, measure.code, YEAR]),
-            6,
+            7,
             "measure (with plan, initiative, policy, KGI, department), schedule bars, the record with its "
-            "bar statuses, the year's KPI target, last year's record",
+            "bar statuses, the year's KPI target, the measure's other indicators (and their rows of the year, "
+            "where it has any), last year's record",
         ),
         (
             "PDCA page",
@@ -235,17 +236,20 @@ def test_page_queries_do_not_grow_with_the_plan(client, dx_user, plan, departmen
 
 def public_pages(plan):
     """(page, URL, queries for an anonymous visitor, what they are) of the public side."""
-    year_queries = "the publication with its plan, thresholds, the named 改善方針, delayed bars, the joined rows"
+    year_queries = (
+        "the publication with its plan, thresholds, the named 改善方針, delayed bars, the joined rows, the other "
+        "indicators' rows"
+    )
     return [
         ("public index", reverse("kpi:public_index"), 1, "the publications with their plans"),
         (
             "public year",
             reverse("kpi:public_year", args=[plan.code, YEAR]),
-            7,
+            8,
             f"{year_queries}; the plan's published years, its public 外部評価",
         ),
-        ("public CSV", reverse("kpi:public_csv", args=[plan.code, YEAR]), 5, year_queries),
-        ("public JSON", reverse("kpi:public_json", args=[plan.code, YEAR]), 5, year_queries),
+        ("public CSV", reverse("kpi:public_csv", args=[plan.code, YEAR]), 6, year_queries),
+        ("public JSON", reverse("kpi:public_json", args=[plan.code, YEAR]), 6, year_queries),
         ("open data schema", reverse("kpi:open_data_schema"), 0, "none: a file"),
     ]
 

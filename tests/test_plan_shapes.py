@@ -19,7 +19,7 @@ from budget.views import REPORTS
 from conftest import make_user
 from initiatives.models import Initiative, Measure, MeasureGroup, Plan, PlanRevision, Policy
 from initiatives.roles import Role
-from kpi.models import MeasureYear
+from kpi.models import Indicator, IndicatorYear, MeasureYear
 from kpi.publishing import publish
 from ohnojo_dx.plan_workbook import write_workbook
 from tests.test_page_queries import pages
@@ -76,6 +76,20 @@ def plan_file(code, four_levels=True):
                         str(y): {"value": serial + y - START, "text": "", "note": ""} for y in range(START, END + 1)
                     },
                     "lcc": {str(y): 1000 + serial for y in range(START, END + 1)},
+                    # several indicators per 事業: one more each, two more for every third
+                    "indicators": [
+                        {
+                            "number": number,
+                            "name": f"指標{number}",
+                            "unit": "%",
+                            "direction": "higher",
+                            "cumulative": False,
+                            "target": 80,
+                            "target_text": "",
+                            "kpi": {str(y): {"value": 50 + 5 * (y - START), "text": ""} for y in range(START, END + 1)},
+                        }
+                        for number in range(2, 4 if serial % 3 == 0 else 3)
+                    ],
                 }
                 if four_levels:
                     measure["group"] = group
@@ -142,13 +156,21 @@ def test_the_workbook_holds_the_four_levels_and_their_names(client, shaped):
     assert MeasureGroup.objects.filter(initiative__policy__plan=plan).count() == GROUPS
     assert Measure.objects.filter(plan=plan, group__isnull=False).count() == MEASURES
     assert not Measure.objects.filter(plan=plan, group__isnull=True).exists()
+    indicators = Indicator.objects.filter(measure__plan=plan)
+    assert indicators.count() == MEASURES + MEASURES // 3  # several indicators per 事業
+    assert IndicatorYear.objects.filter(measure__plan=plan).count() == indicators.count() * (END - START + 1)
     # each 事業 sits in a 取組事項 of its own 取組分野
     assert not Measure.objects.filter(plan=plan).exclude(group__initiative=F("initiative")).exists()
     # and the plan's file gives the levels back as they were put in
     again, given = client.get(reverse("plan_file", args=[plan.code])).json(), plan_file("fukui-4")
     assert {k: again["plan"][k] for k in NAMES} == NAMES
     assert levels(again) == levels(given)
+    assert [m.get("indicators") for m in measures_of(again)] == [m["indicators"] for m in measures_of(given)]
     assert "group_level_name" not in client.get(reverse("plan_file", args=["fukui-3"])).json()["plan"]
+
+
+def measures_of(data):
+    return [m for p in data["policies"] for i in p["initiatives"] for m in i["measures"]]
 
 
 def levels(data):
@@ -218,7 +240,7 @@ def test_every_page_has_the_same_queries_as_for_three_levels(client, shaped):
 # Where each page shows the plan's levels, it uses the plan's names for them.
 SHOWS_LEVELS = {
     "plan tree": ("基本目標1", "取組分野1：", "取組事項1："),
-    "measure page": ("基本目標", "取組分野", "取組事項"),
+    "measure page": ("基本目標", "取組分野", "取組事項", "評価指標（2つ目以降）", "2. 指標2（%）"),
     "dashboard": ("基本目標1 基本目標の名前1", "取組分野1：取組分野の名前1-1", "基本目標・取組分野ごとの状況"),
     "PDCA page": ("基本目標1 基本目標の名前1", "取組分野1："),
     "measure list": ("事業", "取組分野1："),

@@ -56,8 +56,9 @@ def several(plan):
         target = targets.get(measure.pk)
         if target is not None and index % 3:
             value = target.value if target.value is not None else None
+            factor = (Decimal("0.5"), Decimal("0.9"), Decimal("1.2"))[index % 3]
             MeasureYear.objects.create(
-                measure=measure, fiscal_year=YEAR, kpi_actual=value * (Decimal("0.5"), Decimal("0.9"), Decimal("1.2"))[index % 3] if value else None,
+                measure=measure, fiscal_year=YEAR, kpi_actual=value * factor if value else None,
                 kpi_actual_text="" if value else "実施", judged_grade="" if value else "B",
                 evaluation_comment="" if value else "理由",
             )  # fmt: skip
@@ -97,3 +98,72 @@ def test_the_rules_by_hand(plan):
     text = assess("higher", None, "導入", None, judged_grade="A", scale=scale)
     # no 達成度 anywhere: the primary's own result stands
     assert combined(text, [waiting], scale.with_overall("mean")).grade == "A"
+
+
+@pytest.fixture
+def second(measure):
+    """A second indicator of the staff user's measure, with targets in 2024 and 2025 and a period target."""
+    indicator = Indicator.objects.create(measure=measure, number=2, name="相談件数", unit="件", target=100)
+    for year, target in ((2024, 40), (2025, 60)):
+        IndicatorYear.objects.create(indicator=indicator, measure=measure, fiscal_year=year, target_value=target)
+    return indicator
+
+
+def entry_url(measure, year=YEAR):
+    from django.urls import reverse
+
+    return reverse("kpi:measure_year_edit", args=[measure.plan.code, measure.code, year])
+
+
+def test_an_indicators_actual_is_entered_with_the_record(client, staff_user, measure, second):
+    client.force_login(staff_user)
+    html = client.get(entry_url(measure)).content.decode()
+    field = f"indicator_{second.pk}"
+    assert f'name="{field}"' in html and "相談件数の実績（件）" in html and "目標：60件" in html
+    response = client.post(entry_url(measure), {"seen_version": "0", field: "-3"})
+    assert "負の数は入力できません" in response.content.decode()
+    assert not MeasureYear.objects.filter(measure=measure, fiscal_year=YEAR).exists()
+    response = client.post(entry_url(measure), {"seen_version": "0", "kpi_actual": "70", field: "４５"})  # full-width
+    assert response.status_code == 302
+    row = IndicatorYear.objects.get(indicator=second, fiscal_year=YEAR)
+    assert row.actual_value == 45
+    assert row.history.first().history_change_reason == "入力"
+    # a stale page writes neither the record nor the indicator
+    client.post(entry_url(measure), {"seen_version": "0", "kpi_actual": "71", field: "50"})
+    row.refresh_from_db()
+    assert row.actual_value == 45
+
+
+def test_the_measure_page_shows_each_indicator_and_its_period(client, viewer, measure, second):
+    IndicatorYear.objects.filter(indicator=second, fiscal_year=2024).update(actual_value=44)
+    IndicatorYear.objects.filter(indicator=second, fiscal_year=2025).update(actual_value=90)
+    client.force_login(viewer)
+    html = client.get(measure.get_absolute_url()).content.decode()
+    section = html.split('id="indicators"')[1].split("</section>")[0]
+    assert "2. 相談件数（件）" in section
+    assert "110.0%" in section  # 2024: 44 ÷ 40
+    assert "150.0%" in section  # 2025: 90 ÷ 60
+    # over the period, as the KGI: the latest year's actual against the period target (R7 is the plan's last)
+    period = section.split('class="period"')[1].split("</tr>")[0]
+    assert "90件" in period and "90.0%" in period
+
+
+def test_the_open_data_lists_each_indicator_with_the_measures_result_only(client, dx_user, plan, measure, second):
+    import json
+
+    from django.urls import reverse
+
+    from kpi.publishing import publish
+
+    IndicatorYear.objects.filter(indicator=second, fiscal_year=YEAR).update(actual_value=30)
+    MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=70, status="submitted")
+    publish(plan, YEAR, dx_user, 0, "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed.ja", [])
+    url = reverse("kpi:public_json", args=[plan.code, YEAR])
+    (row,) = json.loads(client.get(url).content)["indicators"]
+    assert (row["measure_code"], row["number"], row["target_value"], row["result"]) == (measure.code, 2, 60, "未公表")
+    assert row["actual_value"] is None and row["grade"] == ""
+    MeasureYear.objects.filter(measure=measure, fiscal_year=YEAR).update(status="approved")
+    (row,) = json.loads(client.get(url).content)["indicators"]
+    assert (row["actual_value"], row["achievement_rate"], row["grade"]) == (30, 50.0, "D")
+    html = client.get(reverse("kpi:public_year", args=[plan.code, YEAR])).content.decode()
+    assert "相談件数（件）" in html
