@@ -238,7 +238,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     url_parts = tuple(reverse("measure_detail", args=[plan.code, "CODE"]).rsplit("CODE", 1))
     labels = {}  # policy/initiative/department labels, formatted once each
 
-    others = _other_indicators(measures, years, scale) if scale.combines_indicators else {}
+    others = other_indicators(measures, years, scale) if scale.combines_indicators else {}
     by_year, common = {}, {}  # common: each measure's own fields, from the first year's rows
     for index, year in enumerate(years):
         facts = by_year[year] = []
@@ -288,7 +288,7 @@ def measure_facts(plan, years, measures, today=None, scale=None):
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
 
 
-def _other_indicators(measures, years, scale):
+def other_indicators(measures, years, scale):
     """{(measure id, year): [Assessment]} of the measures' indicators besides the primary (one query)."""
     rows = IndicatorYear.objects.filter(measure__in=measures.values("pk"), fiscal_year__in=years).values_list(
         "measure_id", "fiscal_year", "indicator__direction", "target_value", "target_text", "actual_value"

@@ -167,3 +167,21 @@ def test_the_open_data_lists_each_indicator_with_the_measures_result_only(client
     assert (row["actual_value"], row["achievement_rate"], row["grade"]) == (30, 50.0, "D")
     html = client.get(reverse("kpi:public_year", args=[plan.code, YEAR])).content.decode()
     assert "相談件数（件）" in html
+
+
+def test_the_api_grades_by_the_plans_overall_rule_too(client, viewer, plan, measure, second):
+    from ohnojo_dx.tests.api_helpers import plan_url, token_for, year_url
+
+    plan.overall_rule = "lowest"
+    plan.save()
+    target = KpiTarget.objects.get(measure=measure, fiscal_year=YEAR).value
+    MeasureYear.objects.create(measure=measure, fiscal_year=YEAR, kpi_actual=target)  # 100%: A alone
+    IndicatorYear.objects.filter(indicator=second, fiscal_year=YEAR).update(actual_value=30)  # 50%: D
+    (fact,) = measure_facts(plan, [YEAR], Measure.objects.filter(pk=measure.pk))
+    assert (fact.assessment.rate, fact.assessment.grade) == (Decimal("50.0"), "D")
+    headers = token_for(viewer)
+    one = client.get(year_url(measure), **headers).json()
+    assert (one["achievement"]["rate"], one["achievement"]["grade"]) == ("50.0", "D")
+    records = client.get(plan_url(plan, "records"), **headers).json()["results"]
+    (row,) = [r for r in records if r["measure"] == measure.code and r["fiscal_year"] == YEAR]
+    assert row["achievement"]["grade"] == "D"

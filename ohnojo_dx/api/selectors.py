@@ -8,7 +8,8 @@ from django.http import Http404
 
 from budget.models import PlannedCost
 from initiatives.models import PLAN_ORDER, Initiative, Measure, NationalPriority, Plan, Policy
-from kpi.achievement import Assessment, assess_year, grade_scale
+from kpi.achievement import Assessment, assess_year, combined, grade_scale
+from kpi.facts import other_indicators
 from kpi.models import KpiTarget, MeasureYear, kgi_shape, kpi_text
 
 
@@ -104,8 +105,9 @@ class YearRow:
         return self.record.actual_display(getattr(self.measure, "kgi", None))
 
 
-def year_row(measure, year, target, planned_cost, record, scale):
-    """The row for a measure-year; ``record`` None means nothing entered yet (answered as version 0)."""
+def year_row(measure, year, target, planned_cost, record, scale, others=()):
+    """The row for a measure-year; ``record`` None means nothing entered yet (answered as version 0); ``others``:
+    its other indicators' assessments, for the plan's overall rule (kpi.achievement.combined)."""
     kgi = getattr(measure, "kgi", None)
     shown = record or MeasureYear(measure=measure, fiscal_year=year, version=0)
     return YearRow(
@@ -115,7 +117,7 @@ def year_row(measure, year, target, planned_cost, record, scale):
         target=Target(target.value, target.text, target.note) if target else None,
         planned_cost=planned_cost,
         record=shown,
-        achievement=assess_year(kgi, target, record, scale),
+        achievement=combined(assess_year(kgi, target, record, scale), others, scale),
     )
 
 
@@ -132,7 +134,16 @@ def measure_years(measure, years=None):
     scale = grade_scale(plan)
     for record in records.values():
         record.measure = measure
-    return [year_row(measure, y, targets.get(y), costs.get(y), records.get(y), scale) for y in years]
+    others = _others(Measure.objects.filter(pk=measure.pk), years, scale)
+    return [
+        year_row(measure, y, targets.get(y), costs.get(y), records.get(y), scale, others.get((measure.pk, y), ()))
+        for y in years
+    ]
+
+
+def _others(measures, years, scale):
+    """The other indicators' assessments where the plan combines them (one query), else none."""
+    return other_indicators(measures, years, scale) if scale.combines_indicators else {}
 
 
 def records(plan):
@@ -158,6 +169,9 @@ def records(plan):
 def record_rows(plan, page):
     """YearRows for a page of records(plan); one more query, for the grade scale."""
     scale = grade_scale(plan)
+    page = list(page)
+    ids, years = {r.measure_id for r in page}, {r.fiscal_year for r in page}
+    others = _others(Measure.objects.filter(pk__in=ids), years, scale)
     rows = []
     for record in page:
         measure = record.measure
@@ -167,5 +181,6 @@ def record_rows(plan, page):
             if record.target_id
             else None
         )
-        rows.append(year_row(measure, record.fiscal_year, target, record.planned_cost, record, scale))
+        extra = others.get((measure.pk, record.fiscal_year), ())
+        rows.append(year_row(measure, record.fiscal_year, target, record.planned_cost, record, scale, extra))
     return rows
