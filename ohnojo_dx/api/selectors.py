@@ -123,7 +123,7 @@ def year_row(measure, year, target, planned_cost, record, scale, others=()):
 
 def measure_years(measure, years=None):
     """Rows of one measure for the plan's years (or the given ones): targets, costs, records and the plan's grade
-    scale, four queries."""
+    scale, four queries (and its other indicators where the plan combines them)."""
     plan = measure.plan
     years = plan.fiscal_years if years is None else years
     targets = {t.fiscal_year: t for t in KpiTarget.objects.filter(measure=measure, fiscal_year__in=years)}
@@ -167,7 +167,8 @@ def records(plan):
 
 
 def record_rows(plan, page):
-    """YearRows for a page of records(plan); one more query, for the grade scale."""
+    """YearRows for a page of records(plan); one more query, for the grade scale (and one for the other
+    indicators where the plan combines them)."""
     scale = grade_scale(plan)
     page = list(page)
     ids, years = {r.measure_id for r in page}, {r.fiscal_year for r in page}
