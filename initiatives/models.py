@@ -285,18 +285,18 @@ class Plan(models.Model):
                 )
 
     def _check_grading_rule(self):
-        """The rule may change only while no year is approved, and only to one the plan's grades fit."""
-        before = Plan.objects.filter(pk=self.pk).values_list("grading_rule", flat=True).first()
-        if before is None or before == self.grading_rule:
+        """The grading and overall rules may change only while no year is approved (a confirmed grade would
+        change), and the grading rule only to one the plan's grades fit."""
+        before = Plan.objects.filter(pk=self.pk).values_list("grading_rule", "overall_rule").first()
+        if before is None or before == (self.grading_rule, self.overall_rule):
             return
+        field = "grading_rule" if before[0] != self.grading_rule else "overall_rule"
         if self.measures.filter(years__status="approved").exists():
             raise ValidationError(
-                {
-                    "grading_rule": _(
-                        "承認済みの年度があるため、評価の決め方は変えられません（確定した評価が変わるため）。"
-                    )
-                }
+                {field: _("承認済みの年度があるため、評価の決め方は変えられません（確定した評価が変わるため）。")}
             )
+        if before[0] == self.grading_rule:
+            return
         # the grades (kpi.GradeThreshold) have a lower bound exactly when the plan grades by 達成度
         misfits = self.grade_thresholds.filter(min_rate__isnull=self.grades_by_rate)
         if misfits.exists():

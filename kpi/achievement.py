@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from string import Formatter
 
 from django.db.models import BigIntegerField, CharField, Count, F, Func, Min, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast
 
 from .models import Direction
 
@@ -319,10 +320,12 @@ class CombinedRateTenths(_Template):
         rates = (
             IndicatorYear.objects.filter(measure=OuterRef("pk"), fiscal_year=year)
             .annotate(r=RateTenths("indicator__direction", "target_hundredths", "actual_hundredths"))
+            .order_by()  # no default ordering's joins
             .values("measure")
         )
         low = Subquery(rates.annotate(v=Min("r")).values("v")[:1])
-        total = Subquery(rates.annotate(v=Sum("r")).values("v")[:1])
+        # PostgreSQL sums a bigint as numeric: cast back, so that the mean below divides as integers
+        total = Subquery(rates.annotate(v=Cast(Sum("r"), BigIntegerField())).values("v")[:1])
         count = Subquery(rates.annotate(v=Count("r")).values("v")[:1])
         template = self.LOWEST if scale.overall == LOWEST else self.MEAN
         super().__init__(template, primary, low, total, count, output_field=BigIntegerField())

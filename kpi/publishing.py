@@ -263,11 +263,11 @@ def _public_indicators(plan, year, shown, scale):
 
 
 def public_reviews(publication):
-    """The 外部評価 of the published year marked public (the reviewer as recorded: an outside expert, not staff)."""
-    reviews = ExternalReview.objects.filter(
-        plan=publication.plan, fiscal_year=publication.fiscal_year, is_public=True
-    ).select_related("measure")
-    return list(reviews)
+    """The 外部評価 of the published period marked public (the reviewer as recorded: an outside expert, not staff)."""
+    reviews = ExternalReview.objects.filter(plan=publication.plan, fiscal_year=publication.fiscal_year, is_public=True)
+    if publication.period:  # a published 上期 shows that half's comments only, not the year-end's
+        reviews = reviews.filter(period=publication.period)
+    return list(reviews.select_related("measure"))
 
 
 def publishable_improvements(plan, year):

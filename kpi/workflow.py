@@ -520,12 +520,18 @@ def save_interim(review, user, seen_version, submit=False, sample=False):
     _require(user, ENTER_MEASURE, review.measure)
     _check_interim_open(review)
     if submit:
-        if not review.judged_grade or not review.reason.strip():
-            raise WorkflowError("進捗の判定を選び、判定の理由を書いてから提出してください。")
+        _check_interim_submittable(review)
         review.status = InterimReview.Status.SUBMITTED
         review.submitted_at = timezone.now()
+    else:  # a change after submitting is submitted again: a confirmation never covers what it did not see
+        review.status = InterimReview.Status.DRAFT
     review.is_sample = sample
     return _write(review, seen_version, "上期の進捗の提出" if submit else "上期の進捗")
+
+
+def _check_interim_submittable(review):
+    if not review.judged_grade or not review.reason.strip():
+        raise WorkflowError("進捗の判定を選び、判定の理由を書いてから提出してください。")
 
 
 @transaction.atomic
@@ -534,6 +540,7 @@ def confirm_interim(review, user, seen_version):
     _require(user, APPROVE)
     if review.status != InterimReview.Status.SUBMITTED:
         raise WorkflowError("提出済みの上期の進捗だけを確定できます。")
+    _check_interim_submittable(review)
     _check_interim_open(review)
     review.status = InterimReview.Status.CONFIRMED
     review.confirmed_at, review.confirmed_by = timezone.now(), user

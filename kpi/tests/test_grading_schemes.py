@@ -208,6 +208,11 @@ def test_the_rule_cannot_switch_under_approved_years_or_misfitting_grades(progre
     with pytest.raises(ValidationError) as raised:
         progress_plan.full_clean()
     assert "承認済みの年度があるため" in str(raised.value)
+    progress_plan.refresh_from_db()
+    progress_plan.overall_rule = "lowest"  # how indicators combine: a confirmed grade would change too
+    with pytest.raises(ValidationError) as raised:
+        progress_plan.full_clean()
+    assert "overall_rule" in raised.value.message_dict
 
 
 def test_a_text_target_is_judged_among_the_plans_own_grades(client, plan, staff_user, department):

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import F
 
 from initiatives.models import Measure
-from kpi.achievement import assess, combined, grade_scale
+from kpi.achievement import assess, average_of_tenths, combined, grade_scale
 from kpi.facts import classified, measure_facts
 from kpi.models import Indicator, IndicatorYear, KpiTarget, MeasureYear
 from kpi.rollup import summarise
@@ -83,6 +83,9 @@ def test_the_database_combines_the_indicators_as_the_evaluation_does(several, ru
     assert len(seen) >= 3  # several grades reached: the comparison covers more than one branch
     total = summarise(plan, YEAR, classified(measures, YEAR, scale), scale=scale)[0]
     assert sum(total.grades.values()) == measures.count()
+    # the roll-up's mean 達成度 (summed in the database, a group of several measures per 取組) is the facts' mean
+    rates = [f.assessment.rate for f in facts.values() if f.assessment.rate is not None]
+    assert total.average_rate == average_of_tenths(sum(int(r * 10) for r in rates), len(rates))
 
 
 def test_the_rules_by_hand(plan):
@@ -185,3 +188,27 @@ def test_the_api_grades_by_the_plans_overall_rule_too(client, viewer, plan, meas
     records = client.get(plan_url(plan, "records"), **headers).json()["results"]
     (row,) = [r for r in records if r["measure"] == measure.code and r["fiscal_year"] == YEAR]
     assert row["achievement"]["grade"] == "D"
+
+
+def test_the_mean_is_summed_as_whole_tenths_in_every_database(plan):
+    """Two measures of one 取組, each at 100% and 90%: each 95.0%, and so the 取組's and the plan's mean. (A
+    database that sums whole numbers as decimals, PostgreSQL, must not carry the half tenths along.)"""
+    plan.overall_rule = "mean"
+    plan.save()
+    targets = KpiTarget.objects.filter(
+        measure__plan=plan, fiscal_year=YEAR, value__gt=0, measure__kgi__direction="higher"
+    )
+    by_initiative = {}
+    for target in targets.select_related("measure"):
+        by_initiative.setdefault(target.measure.initiative_id, []).append(target)
+    pair = next(group[:2] for group in by_initiative.values() if len(group) >= 2)
+    for target in pair:
+        MeasureYear.objects.create(measure=target.measure, fiscal_year=YEAR, kpi_actual=target.value)  # 100%
+        indicator = Indicator.objects.create(measure=target.measure, number=2, name="指標2")
+        IndicatorYear.objects.create(
+            indicator=indicator, measure=target.measure, fiscal_year=YEAR, target_value=10, actual_value=9
+        )  # 90%
+    scale = grade_scale(plan)
+    measures = Measure.objects.filter(pk__in=[t.measure_id for t in pair])
+    rows = summarise(plan, YEAR, classified(measures, YEAR, scale), scale=scale)
+    assert [row.average_rate for row in rows] == [Decimal("95.0")] * len(rows)

@@ -99,6 +99,20 @@ def test_the_department_reports_and_the_dx_office_confirms(client, mine, staff_u
     assert (report.status, report.history.first().history_change_reason) == ("draft", "再開: 判定の訂正")
 
 
+def test_a_report_changed_after_submitting_is_submitted_again(mine, staff_user, dx_user):
+    report = InterimReview(measure=mine, fiscal_year=YEAR, judged_grade="B", reason="予定どおり")
+    workflow.save_interim(report, staff_user, 0, submit=True)
+    report.judged_grade, report.reason = "", ""  # emptied and saved, not submitted
+    workflow.save_interim(report, staff_user, report.version)
+    assert InterimReview.objects.get().status == "draft"
+    with pytest.raises(workflow.WorkflowError):
+        workflow.confirm_interim(report, dx_user, report.version)
+    InterimReview.objects.filter(pk=report.pk).update(status="submitted")  # as if submitted some other way
+    with pytest.raises(workflow.WorkflowError):
+        workflow.confirm_interim(InterimReview.objects.get(), dx_user, report.version)
+    assert InterimReview.objects.get().status == "submitted"
+
+
 def test_an_approved_year_freezes_its_report(client, mine, staff_user, dx_user):
     workflow_report = InterimReview(measure=mine, fiscal_year=YEAR, judged_grade="B", reason="予定どおり")
     workflow.save_interim(workflow_report, staff_user, 0, submit=True)
@@ -138,6 +152,12 @@ def test_the_dashboard_and_the_published_half_count_the_confirmed_grades(client,
     summary = client.get(reverse("kpi:interim_summary", args=[half_plan.code, YEAR]))
     assert [(c.grade, c.count) for c in summary.context["counts"]][:2] == [("A", 0), ("B", 1)]
 
+    from kpi.models import ExternalReview
+
+    for period, comment in (("H1", "上期の有識者の意見"), ("H2", "下期の有識者の意見")):
+        ExternalReview.objects.create(
+            plan=half_plan, fiscal_year=YEAR, period=period, reviewer="有識者", comment=comment, is_public=True
+        )
     publish(half_plan, YEAR, dx_user, 0, *LICENCE, improvements=[], period="H1")
     client.logout()
     assert client.get(reverse("kpi:public_year", args=[half_plan.code, YEAR])).status_code == 404  # the year: not yet
@@ -146,8 +166,9 @@ def test_the_dashboard_and_the_published_half_count_the_confirmed_grades(client,
     assert page.status_code == 200 and "R7（2025）年度 上期" in html
     table = html.split('id="grade-count-table"')[1].split("</table>")[0]
     assert f'<td class="num">1</td><td class="num">{share(1, total)}%</td>' in table
-    for hidden in ("非公開の理由", "987,654", "987654"):
+    for hidden in ("非公開の理由", "987,654", "987654", "下期の有識者の意見"):
         assert hidden not in html
+    assert "上期の有識者の意見" in html
     document = json.loads(client.get(reverse("kpi:public_half_json", args=[half_plan.code, YEAR])).content)
     jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))).validate(document)
     assert (document["period"], document["period_label"]) == ("上期", "R7（2025）年度 上期")
