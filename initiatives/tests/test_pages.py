@@ -258,8 +258,8 @@ def test_measure_page_shows_the_measure_table(client, viewer, plan, django_asser
     # bars, national 重点取組事項, KPI targets, planned costs, measure-years, their bar statuses, grade
     # thresholds, hearing decisions, the viewer's groups, history of measure-years, KPI targets, planned
     # costs, budget figures, hearing decisions, final evaluation, KGI and bar statuses; the money chain's
-    # planned costs, KPI targets, budget figures and records; the revisions' changes
-    with django_assert_num_queries(25):
+    # planned costs, KPI targets, budget figures and records; the revisions' changes; the other indicators
+    with django_assert_num_queries(26):
         html = client.get(url).content.decode()
     for text in (
         "標準システム導入",
