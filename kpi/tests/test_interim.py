@@ -274,3 +274,20 @@ def test_a_yearly_plan_has_no_half_deadline(plan):
     with pytest.raises(ValidationError) as raised:
         EntryDeadline(plan=plan, fiscal_year=YEAR, period="H1", due_on=datetime.date(2025, 10, 31)).full_clean()
     assert "半期ごとに進捗を確認する計画ではありません" in str(raised.value)
+
+
+def test_who_may_report_the_first_half(client, mine, dx_user, viewer, other_department):
+    from conftest import make_user
+    from initiatives.roles import Role
+
+    other_staff = make_user("tantou-other", Role.DEPARTMENT, other_department)
+    for user, status in ((viewer, 403), (other_staff, 403), (dx_user, 200)):
+        client.force_login(user)
+        assert client.get(edit_url(mine)).status_code == status, user.username
+    client.force_login(other_staff)
+    data = {"seen_version": "0", "judged_grade": "B", "reason": "理由", "submit": "1"}
+    assert client.post(edit_url(mine), data).status_code == 403
+    assert not InterimReview.objects.exists()
+    client.force_login(dx_user)  # the DX推進部門 may enter any measure's, as for the yearly record
+    assert client.post(edit_url(mine), data).status_code == 302
+    assert InterimReview.objects.get().status == "submitted"
