@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from decimal import ROUND_HALF_UP, Decimal
 
 from portal_setup import result_tables, start_django, write_section  # noqa: E402 (bench/ is the script's folder)
 from synthetic import MEASURES, YEARS, build  # noqa: E402
@@ -199,7 +200,7 @@ def floor(session_key, plan_code, year, today):
             key
             for key, applies in (
                 ("delayed", measure_id in delayed),
-                ("low_grade", grade in ("C", "D")),
+                ("low_grade", assessment.low),
                 ("not_entered", closed and not entered),
                 ("returned", status == "returned"),
             )
@@ -233,7 +234,13 @@ def floor(session_key, plan_code, year, today):
     out = [f"<h1>{html.escape(plan.title)} {year}</h1>"]
     if deadline:
         out.append(f"<p>{deadline.due_on} {(deadline.due_on - today).days}</p>")
+    # the grades counted with their shares of all the measures (the dashboard's 評価ごとの件数と割合)
     out.append("<table>")
+    for letter in (*scale.letters, "none"):
+        n = total.grades[letter]
+        pct = (Decimal(n) * 100 / total.measures).quantize(Decimal("0.1"), ROUND_HALF_UP) if total.measures else "－"
+        out.append(f"<tr><th>{letter}</th><td>{n}</td><td>{pct}%</td></tr>")
+    out.append("</table><table>")
     for group in summaries:
         cells = "".join(f"<td>{cell}</td>" for cell in group.cells())
         out.append(f"<tr><th>{html.escape(group.label)}</th>{cells}</tr>")

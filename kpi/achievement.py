@@ -46,6 +46,9 @@ class Scale(tuple):
     def __new__(cls, grades, rule=RATE, overall=PRIMARY):
         scale = super().__new__(cls, ((g.letter, g.min_rate) for g in grades))
         scale.grades, scale.rule, scale.overall = tuple(grades), rule, overall
+        # read for every fact of a report (tens of thousands): worked out once here
+        scale.low = frozenset(g.letter for g in grades if g.low)
+        scale.colours = {g.letter: g.colour for g in grades}
         return scale
 
     @property
@@ -64,12 +67,8 @@ class Scale(tuple):
     def letters(self):
         return tuple(g.letter for g in self.grades)
 
-    @property
-    def low(self):
-        return frozenset(g.letter for g in self.grades if g.low)
-
     def colour(self, letter):
-        return next((g.colour for g in self.grades if g.letter == letter), "")
+        return self.colours.get(letter, "")
 
 
 DEFAULT_THRESHOLDS = Scale(
@@ -190,7 +189,7 @@ def assess(direction, target_value, target_text, actual, judged_grade="", scale=
     actual: the numeric actual or None. judged_grade: the department's grade
     for a text target.
     """
-    if not scale.by_rate:  # the 担当課's progress judgement, whatever the target; the 達成度 for reference
+    if scale.rule != RATE:  # the 担当課's progress judgement, whatever the target; the 達成度 for reference
         rate = None if target_value is None or actual is None else achievement_rate(direction, target_value, actual)
         if judged_grade:
             return Assessment("judged", rate, judged_grade, judged_grade in scale.low, scale.colour(judged_grade))

@@ -270,19 +270,12 @@ def measure_facts(plan, years, measures, today=None, scale=None):
                 improvement_text=row.improvement_text or "",
                 overdue=overdue[entered],
                 delayed=(row.measure_id, year) in delayed,
-                assessment=combined(
-                    assess(
-                        own["direction"],
-                        row.target_value,
-                        row.target_text,
-                        row.actual,
-                        row.judged_grade or "",
-                        scale,
-                    ),
-                    others.get((row.measure_id, year), ()),
-                    scale,
+                assessment=assess(
+                    own["direction"], row.target_value, row.target_text, row.actual, row.judged_grade or "", scale
                 ),
             )
+            if others:  # the plan combines a measure's indicators (kpi.achievement.combined)
+                fact.assessment = combined(fact.assessment, others.get((row.measure_id, year), ()), scale)
             facts.append(fact)
     # measure by measure, its years in order (the hearing sheet's rows)
     return [fact for group in zip(*(by_year[y] for y in years), strict=True) for fact in group]
