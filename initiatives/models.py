@@ -210,9 +210,14 @@ class Plan(models.Model):
         return list(range(self.start_year, self.end_year + 1))
 
     @property
+    def half_yearly(self):
+        """Reviewed every half year (上期・下期), not once a year: the one test of Plan.review_cycle."""
+        return self.review_cycle == "half"
+
+    @property
     def review_periods(self):
         """The periods of a year this plan is reviewed in: "" (the year), or "H1" and "H2" (initiatives.fiscal)."""
-        return ["H1", "H2"] if self.review_cycle == "half" else [""]
+        return ["H1", "H2"] if self.half_yearly else [""]
 
     @property
     def grades_by_rate(self):

@@ -273,18 +273,25 @@ class GradeOf(_Template):
             rate = RateTenths(direction, target_value, actual)
             super().__init__("COALESCE({judged}, '')", *operands, rate, output_field=CharField())
             return
-        thresholds = "".join(
-            f"WHEN {{rate}} >= {int(minimum * 10)} THEN {{grade{i}}} " for i, (_, minimum) in enumerate(scale)
-        )
+        thresholds, grades = _thresholds(scale)
         template = (
             "CASE WHEN {value} IS NULL AND ({text} IS NULL OR {text} = '') THEN '' "
             "WHEN {value} IS NULL THEN COALESCE({judged}, '') "
-            f"WHEN {{actual}} IS NULL THEN '' {thresholds}ELSE {{lowest}} END"
+            f"WHEN {{actual}} IS NULL THEN '' {thresholds}"
         )
         operands = F(target_value), F(target_text), F(actual), F(judged_grade)
-        grades = {f"grade{i}": grade for i, (grade, _) in enumerate(scale)}
         rate = RateTenths(direction, target_value, actual)
-        super().__init__(template, *operands, rate, output_field=CharField(), lowest=scale[-1][0], **grades)
+        super().__init__(template, *operands, rate, output_field=CharField(), **grades)
+
+
+def _thresholds(scale):
+    """grade_for() in SQL over a ``{rate}`` operand in tenths: the CASE's closing branches (WHEN … ELSE the
+    lowest END), and the grades as literal parameters."""
+    branches = "".join(
+        f"WHEN {{rate}} >= {int(minimum * 10)} THEN {{grade{i}}} " for i, (_, minimum) in enumerate(scale)
+    )
+    grades = {f"grade{i}": grade for i, (grade, _) in enumerate(scale)}
+    return f"{branches}ELSE {{lowest}} END", {**grades, "lowest": scale[-1][0]}
 
 
 def combined(primary, others, scale):
@@ -336,12 +343,9 @@ class CombinedGrade(_Template):
     names = ("rate", "primary")
 
     def __init__(self, scale, rate, primary_grade):
-        thresholds = "".join(
-            f"WHEN {{rate}} >= {int(minimum * 10)} THEN {{grade{i}}} " for i, (_, minimum) in enumerate(scale)
-        )
-        template = f"CASE WHEN {{rate}} IS NULL THEN {{primary}} {thresholds}ELSE {{lowest}} END"
-        grades = {f"grade{i}": grade for i, (grade, _) in enumerate(scale)}
-        super().__init__(template, rate, primary_grade, output_field=CharField(), lowest=scale[-1][0], **grades)
+        thresholds, grades = _thresholds(scale)
+        template = f"CASE WHEN {{rate}} IS NULL THEN {{primary}} {thresholds}"
+        super().__init__(template, rate, primary_grade, output_field=CharField(), **grades)
 
 
 def average_of_tenths(total, count):

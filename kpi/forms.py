@@ -354,9 +354,9 @@ class ExternalReviewForm(RefuseControlCharacters, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.plan = self.instance.plan = plan
         self.instance.fiscal_year = year
-        labels = {"": "年度", "H1": "上期", "H2": "下期"}
+        labels = dict(ExternalReview._meta.get_field("period").choices)
         self.fields["period"].choices = [(p, labels[p]) for p in plan.review_periods]
-        self.fields["period"].required = plan.review_cycle == "half"
+        self.fields["period"].required = plan.half_yearly
 
     def clean_measure_code(self):
         code = self.cleaned_data["measure_code"].strip()

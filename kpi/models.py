@@ -607,7 +607,7 @@ class EntryDeadline(models.Model):
     def clean(self):
         if self.plan_id and not self.plan.covers(self.fiscal_year):
             raise ValidationError({"fiscal_year": _("計画期間の年度を入力してください。")})
-        if self.plan_id and self.period and self.plan.review_cycle != "half":
+        if self.plan_id and self.period and not self.plan.half_yearly:
             raise ValidationError({"period": _("この計画は半期ごとに進捗を確認する計画ではありません。")})
 
     def days_left(self, today):
@@ -746,7 +746,7 @@ class ExternalReview(models.Model):
             return
         plan.check_fiscal_year(self.fiscal_year)
         if self.period not in plan.review_periods:
-            expected = "上期か下期" if plan.review_cycle == "half" else "年度"
+            expected = "上期か下期" if plan.half_yearly else "年度"
             raise ValidationError(
                 {"period": _("この計画の進捗の確認は%(expected)sごとです。") % {"expected": expected}}
             )
@@ -804,7 +804,7 @@ class InterimReview(models.Model):
         plan = plan_of(self)
         if plan is not None:
             plan.check_fiscal_year(self.fiscal_year)
-            if plan.review_cycle != "half":
+            if not plan.half_yearly:
                 raise ValidationError(_("この計画は半期ごとに進捗を確認する計画ではありません。"))
         if self.judged_grade and not self.reason.strip():
             raise ValidationError(

@@ -297,7 +297,7 @@ def _check_seen(publication, seen_version):
 
 def publishable_periods(plan):
     """What of a year may be published: the year, and the 上期 of a plan reviewed every half year."""
-    return ["", "H1"] if plan.review_cycle == "half" else [""]
+    return ["", "H1"] if plan.half_yearly else [""]
 
 
 @transaction.atomic

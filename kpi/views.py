@@ -318,7 +318,7 @@ def dashboard_context(request):
         total.measures - total.statuses[MeasureYear.Status.SUBMITTED] - total.statuses[MeasureYear.Status.APPROVED]
     )
     interim_counts = None
-    if context["plan"].review_cycle == "half":  # its 上期 counted too (two queries, for such a plan only)
+    if context["plan"].half_yearly:  # its 上期 counted too (two queries, for such a plan only)
         interim_counts, interim_statuses = summarise_interim(context["year"], context["filter"].qs, context["scale"])
         if deadline is not None and deadline.period:  # the 上期 deadline: the reports not yet submitted
             left_to_do = interim_statuses["none"] + interim_statuses.get(InterimReview.Status.DRAFT, 0)

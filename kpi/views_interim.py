@@ -24,7 +24,7 @@ ROWS_SHOWN = 100
 
 def _half_year(plan, year):
     _plan_year(plan, year)
-    if plan.review_cycle != "half":
+    if not plan.half_yearly:
         raise Http404("この計画は半期ごとに進捗を確認する計画ではありません。")
 
 
